@@ -1,0 +1,37 @@
+//! The `hocba` command. Each subcommand lives in its own module with its own `Args`
+//! and a `run` function returning the process exit code.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod rules;
+
+/// Hocba — học bạ số: compute, sign, verify and keep digital school records.
+#[derive(Parser)]
+#[command(name = "hocba", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Assessment rules (TT22 / TT27 / TT43): evaluate one student from JSON.
+    #[command(subcommand)]
+    Rules(rules::Command),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Rules(cmd) => rules::run(cmd),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
