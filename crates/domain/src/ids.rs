@@ -72,7 +72,7 @@ impl PersonalId {
 
     /// The sex encoded in digit 4.
     pub fn sex(&self) -> Sex {
-        if (self.0.as_bytes()[3] - b'0') % 2 == 0 {
+        if (self.0.as_bytes()[3] - b'0').is_multiple_of(2) {
             Sex::Male
         } else {
             Sex::Female

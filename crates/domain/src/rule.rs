@@ -24,7 +24,11 @@ pub enum RuleVersion {
 
 impl RuleVersion {
     /// Every rule version, oldest first.
-    pub const ALL: [RuleVersion; 3] = [RuleVersion::Tt22V1, RuleVersion::Tt27V1, RuleVersion::Tt43V1];
+    pub const ALL: [RuleVersion; 3] = [
+        RuleVersion::Tt22V1,
+        RuleVersion::Tt27V1,
+        RuleVersion::Tt43V1,
+    ];
 
     /// The stable identifier stored in records: `TT22-2021/v1`, `TT27-2020/v1`,
     /// `TT43-2021/v1`.
@@ -98,9 +102,21 @@ mod tests {
 
     #[test]
     fn each_level_has_its_circular() {
-        assert_eq!(RuleVersion::current_for(Level::Primary), RuleVersion::Tt27V1);
-        assert_eq!(RuleVersion::current_for(Level::LowerSecondary), RuleVersion::Tt22V1);
-        assert_eq!(RuleVersion::current_for(Level::UpperSecondary), RuleVersion::Tt22V1);
-        assert_eq!(RuleVersion::current_for(Level::Continuing), RuleVersion::Tt43V1);
+        assert_eq!(
+            RuleVersion::current_for(Level::Primary),
+            RuleVersion::Tt27V1
+        );
+        assert_eq!(
+            RuleVersion::current_for(Level::LowerSecondary),
+            RuleVersion::Tt22V1
+        );
+        assert_eq!(
+            RuleVersion::current_for(Level::UpperSecondary),
+            RuleVersion::Tt22V1
+        );
+        assert_eq!(
+            RuleVersion::current_for(Level::Continuing),
+            RuleVersion::Tt43V1
+        );
     }
 }
