@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod demo;
+mod keys;
 mod rules;
 
 /// Hocba — học bạ số: compute, sign, verify and keep digital school records.
@@ -20,12 +22,20 @@ enum Command {
     /// Assessment rules (TT22 / TT27 / TT43): evaluate one student from JSON.
     #[command(subcommand)]
     Rules(rules::Command),
+    /// Demo data: seed a database with four schools and report computed outcomes.
+    #[command(subcommand)]
+    Demo(demo::Command),
+    /// Keys and certificates: demo PKI.
+    #[command(subcommand)]
+    Keys(keys::Command),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Rules(cmd) => rules::run(cmd),
+        Command::Demo(cmd) => demo::run(cmd),
+        Command::Keys(cmd) => keys::run(cmd),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,376 @@
+//! A demonstration PKI for development, tests and demos: a root CA, an intermediate school
+//! CA, and signing certificates for the default signer chain (homeroom teacher → principal
+//! → school seal) plus one ECDSA principal. **Never use these keys for real records**: the
+//! private keys, including the CAs', are written next to the certificates.
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, SerialNumber,
+};
+use time::OffsetDateTime;
+use unicode_normalization::UnicodeNormalization as _;
+
+use crate::error::DemoError;
+use crate::pem;
+use xmldsig::SignatureAlgorithm;
+
+/// Password of every `.p12` file of the demo PKI.
+pub const DEMO_P12_PASSWORD: &str = "hocba-demo";
+
+/// Name of the demo school (organisation of the school CA, the staff and the seal).
+pub const DEMO_SCHOOL_NAME: &str = "Trường THPT Nguyễn Trãi (demo)";
+
+/// Common name of the demo root CA.
+pub const DEMO_ROOT_CN: &str = "Hocba Demo Root CA";
+
+const DAY: i64 = 86_400;
+const YEAR: i64 = 365 * DAY;
+
+/// A CA of the demo PKI: its certificate and its PKCS#8 private key.
+#[derive(Debug, Clone)]
+pub struct DemoCa {
+    /// DER certificate.
+    pub cert_der: Vec<u8>,
+    /// DER PKCS#8 private key (RSA-2048).
+    pub key_pkcs8_der: Vec<u8>,
+}
+
+/// One signing identity of the demo PKI.
+#[derive(Debug, Clone)]
+pub struct DemoIdentity {
+    /// File name stem in the written directory (`gvcn`, `ht`, `seal`, `ecdsa`).
+    pub file_stem: &'static str,
+    /// Signer role code as used in the signature chain (`GVCN`, `HT`, `DAU`).
+    pub role: &'static str,
+    /// One-line English description for the README.
+    pub description: &'static str,
+    /// Signature algorithm of the key.
+    pub algorithm: SignatureAlgorithm,
+    /// DER end-entity certificate.
+    pub cert_der: Vec<u8>,
+    /// DER PKCS#8 private key.
+    pub key_pkcs8_der: Vec<u8>,
+    /// The chain to put in `KeyInfo`: this certificate, then the school CA.
+    pub chain: Vec<Vec<u8>>,
+}
+
+/// The whole demo PKI, as returned by [`demo_pki`].
+#[derive(Debug, Clone)]
+pub struct DemoPki {
+    /// "Hocba Demo Root CA", self-signed, 10 years, pathLen 1.
+    pub root: DemoCa,
+    /// "Hocba Demo School CA", issued by the root, 8 years, pathLen 0.
+    pub school_ca: DemoCa,
+    /// Homeroom teacher (giáo viên chủ nhiệm), RSA-2048.
+    pub gvcn: DemoIdentity,
+    /// Principal (hiệu trưởng), RSA-2048.
+    pub ht: DemoIdentity,
+    /// School seal (dấu đơn vị), subject O = the school name, RSA-2048.
+    pub seal: DemoIdentity,
+    /// A second principal with an ECDSA P-256 key.
+    pub ecdsa: DemoIdentity,
+}
+
+/// One file of the demo PKI directory.
+#[derive(Debug, Clone)]
+pub struct DemoFile {
+    /// File name, no directory.
+    pub name: String,
+    /// Contents.
+    pub contents: Vec<u8>,
+    /// What the file is, for the README.
+    pub description: String,
+}
+
+/// Generates a fresh demo PKI valid from one day before `now_unix`: the root for 10 years,
+/// the school CA for 8, the end-entity certificates for 5. End entities have keyUsage
+/// digitalSignature + nonRepudiation, extendedKeyUsage emailProtection, basicConstraints
+/// cA=false; Vietnamese names are NFC. Keys are random, so two calls differ.
+///
+/// # Errors
+/// [`DemoError::Time`] if `now_unix` cannot be represented; [`DemoError::Generate`] if key
+/// generation or signing fails.
+pub fn demo_pki(now_unix: i64) -> Result<DemoPki, DemoError> {
+    let school = nfc(DEMO_SCHOOL_NAME);
+    let start = now_unix - DAY;
+
+    let root_key = rsa_key()?;
+    let mut root_params = ca_params(DEMO_ROOT_CN, "Hocba Demo", start, start + 10 * YEAR, 1)?;
+    root_params.use_authority_key_identifier_extension = false;
+    let root_cert = root_params.self_signed(&root_key).map_err(gen_err)?;
+    let root_issuer = Issuer::from_params(&root_params, &root_key);
+
+    let ca_key = rsa_key()?;
+    let ca_params = ca_params("Hocba Demo School CA", &school, start, start + 8 * YEAR, 0)?;
+    let ca_cert = ca_params
+        .signed_by(&ca_key, &root_issuer)
+        .map_err(gen_err)?;
+    let ca_issuer = Issuer::from_params(&ca_params, &ca_key);
+    let ca_der = ca_cert.der().to_vec();
+
+    let end = start + 5 * YEAR;
+    let leaf = |file_stem: &'static str,
+                role: &'static str,
+                description: &'static str,
+                cn: &str,
+                ou: Option<&str>,
+                key: KeyPair|
+     -> Result<DemoIdentity, DemoError> {
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CountryName, "VN");
+        dn.push(DnType::StateOrProvinceName, nfc("Hà Nội"));
+        dn.push(DnType::OrganizationName, school.clone());
+        if let Some(ou) = ou {
+            dn.push(DnType::OrganizationalUnitName, nfc(ou));
+        }
+        dn.push(DnType::CommonName, nfc(cn));
+        let mut params = CertificateParams::default();
+        params.distinguished_name = dn;
+        params.not_before = datetime(start)?;
+        params.not_after = datetime(end)?;
+        params.serial_number = Some(random_serial()?);
+        params.is_ca = IsCa::ExplicitNoCa;
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::ContentCommitment,
+        ];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::EmailProtection];
+        params.use_authority_key_identifier_extension = true;
+        let cert = params.signed_by(&key, &ca_issuer).map_err(gen_err)?;
+        let algorithm = if key.algorithm() == &rcgen::PKCS_ECDSA_P256_SHA256 {
+            SignatureAlgorithm::EcdsaP256Sha256
+        } else {
+            SignatureAlgorithm::RsaSha256
+        };
+        let cert_der = cert.der().to_vec();
+        Ok(DemoIdentity {
+            file_stem,
+            role,
+            description,
+            algorithm,
+            chain: vec![cert_der.clone(), ca_der.clone()],
+            cert_der,
+            key_pkcs8_der: key.serialize_der(),
+        })
+    };
+
+    let gvcn = leaf(
+        "gvcn",
+        "GVCN",
+        "homeroom teacher (giáo viên chủ nhiệm) Nguyễn Thị Lan, RSA-2048",
+        "Nguyễn Thị Lan",
+        Some("Giáo viên chủ nhiệm"),
+        rsa_key()?,
+    )?;
+    let ht = leaf(
+        "ht",
+        "HT",
+        "principal (hiệu trưởng) Trần Văn Minh, RSA-2048",
+        "Trần Văn Minh",
+        Some("Hiệu trưởng"),
+        rsa_key()?,
+    )?;
+    let seal = leaf(
+        "seal",
+        "DAU",
+        "school seal (dấu đơn vị), subject O and CN = the school name, RSA-2048",
+        &school,
+        None,
+        rsa_key()?,
+    )?;
+    let ecdsa = leaf(
+        "ecdsa",
+        "HT",
+        "second principal (hiệu trưởng) Lê Thị Hoa, ECDSA P-256",
+        "Lê Thị Hoa",
+        Some("Hiệu trưởng"),
+        KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(gen_err)?,
+    )?;
+
+    Ok(DemoPki {
+        root: DemoCa {
+            cert_der: root_cert.der().to_vec(),
+            key_pkcs8_der: root_key.serialize_der(),
+        },
+        school_ca: DemoCa {
+            cert_der: ca_der,
+            key_pkcs8_der: ca_key.serialize_der(),
+        },
+        gvcn,
+        ht,
+        seal,
+        ecdsa,
+    })
+}
+
+impl DemoPki {
+    /// The four signing identities: GVCN, HT, seal, ECDSA principal.
+    pub fn identities(&self) -> [&DemoIdentity; 4] {
+        [&self.gvcn, &self.ht, &self.seal, &self.ecdsa]
+    }
+
+    /// The root certificate as PEM, usable as a trust bundle.
+    pub fn root_pem(&self) -> String {
+        pem::encode("CERTIFICATE", &self.root.cert_der)
+    }
+
+    /// Every file of the demo directory, `README.txt` last. Sans-IO: the caller writes.
+    ///
+    /// # Errors
+    /// [`DemoError::Pkcs12`] if a `.p12` file cannot be encoded.
+    pub fn files(&self) -> Result<Vec<DemoFile>, DemoError> {
+        let mut files = Vec::new();
+        let mut add = |name: String, contents: Vec<u8>, description: String| {
+            files.push(DemoFile {
+                name,
+                contents,
+                description,
+            });
+        };
+        add(
+            "root.pem".into(),
+            self.root_pem().into_bytes(),
+            format!(
+                "{DEMO_ROOT_CN} certificate: the trust anchor (`hocba verify --trust root.pem`)"
+            ),
+        );
+        add(
+            "root.key.pem".into(),
+            pem::encode("PRIVATE KEY", &self.root.key_pkcs8_der).into_bytes(),
+            "root CA private key (PKCS#8) - demo only, to issue more test certificates".into(),
+        );
+        add(
+            "school-ca.pem".into(),
+            pem::encode("CERTIFICATE", &self.school_ca.cert_der).into_bytes(),
+            "Hocba Demo School CA certificate (intermediate, issued by the root)".into(),
+        );
+        add(
+            "school-ca.key.pem".into(),
+            pem::encode("PRIVATE KEY", &self.school_ca.key_pkcs8_der).into_bytes(),
+            "school CA private key (PKCS#8) - demo only".into(),
+        );
+        for id in self.identities() {
+            let stem = id.file_stem;
+            add(
+                format!("{stem}.key.pem"),
+                pem::encode("PRIVATE KEY", &id.key_pkcs8_der).into_bytes(),
+                format!("private key (PKCS#8) of the {}", id.description),
+            );
+            add(
+                format!("{stem}.cert.pem"),
+                pem::encode("CERTIFICATE", &id.cert_der).into_bytes(),
+                format!("certificate of the {} (role {})", id.description, id.role),
+            );
+            let chain: String = id
+                .chain
+                .iter()
+                .map(|der| pem::encode("CERTIFICATE", der))
+                .collect();
+            add(
+                format!("{stem}.chain.pem"),
+                chain.into_bytes(),
+                format!("{stem}.cert.pem followed by school-ca.pem (what goes into KeyInfo)"),
+            );
+            add(
+                format!("{stem}.p12"),
+                self.pkcs12(id)?,
+                format!(
+                    "PKCS#12 of key + certificate + school CA + root, password \"{DEMO_P12_PASSWORD}\""
+                ),
+            );
+        }
+        let mut readme = String::from(
+            "Hocba demo PKI - FOR DEVELOPMENT AND TESTS ONLY\n\
+             ===============================================\n\n\
+             Generated by `hocba keys demo-pki`. Every private key, the CAs' included, is in\n\
+             this directory without protection: never sign real records with these keys and\n\
+             never add root.pem to a production trust store.\n\n\
+             Chain: Hocba Demo Root CA -> Hocba Demo School CA -> end entities.\n\
+             End entities: keyUsage digitalSignature + nonRepudiation, extendedKeyUsage\n\
+             emailProtection, valid 5 years from the day before generation.\n",
+        );
+        readme.push_str(&format!(
+            "PKCS#12 password of every .p12 file: {DEMO_P12_PASSWORD}\n\nFiles:\n"
+        ));
+        for f in &files {
+            readme.push_str(&format!("  {:<20} {}\n", f.name, f.description));
+        }
+        files.push(DemoFile {
+            name: "README.txt".into(),
+            contents: readme.into_bytes(),
+            description: "this file".into(),
+        });
+        Ok(files)
+    }
+
+    /// A PKCS#12 file (AES-256 / HMAC-SHA256) holding the identity's key, certificate,
+    /// the school CA and the root, protected by [`DEMO_P12_PASSWORD`].
+    ///
+    /// # Errors
+    /// [`DemoError::Pkcs12`] if encoding fails.
+    pub fn pkcs12(&self, id: &DemoIdentity) -> Result<Vec<u8>, DemoError> {
+        let p12_err = |e: p12_keystore::error::Error| DemoError::Pkcs12(e.to_string());
+        let key = p12_keystore::PrivateKey::from_der(&id.key_pkcs8_der).map_err(p12_err)?;
+        let certs = [&id.cert_der, &self.school_ca.cert_der, &self.root.cert_der]
+            .into_iter()
+            .map(|der| p12_keystore::Certificate::from_der(der))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(p12_err)?;
+        let local_key_id = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &id.cert_der)
+            .as_ref()[..20]
+            .to_vec();
+        let chain = p12_keystore::PrivateKeyChain::new(local_key_id, key, certs);
+        let mut store = p12_keystore::KeyStore::new();
+        store.add_entry(
+            id.file_stem,
+            p12_keystore::KeyStoreEntry::PrivateKeyChain(chain),
+        );
+        store.writer(DEMO_P12_PASSWORD).write().map_err(p12_err)
+    }
+}
+
+fn ca_params(
+    cn: &str,
+    org: &str,
+    not_before: i64,
+    not_after: i64,
+    path_len: u8,
+) -> Result<CertificateParams, DemoError> {
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CountryName, "VN");
+    dn.push(DnType::OrganizationName, nfc(org));
+    dn.push(DnType::CommonName, nfc(cn));
+    let mut params = CertificateParams::default();
+    params.distinguished_name = dn;
+    params.not_before = datetime(not_before)?;
+    params.not_after = datetime(not_after)?;
+    params.serial_number = Some(random_serial()?);
+    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(path_len));
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    params.use_authority_key_identifier_extension = true;
+    Ok(params)
+}
+
+fn rsa_key() -> Result<KeyPair, DemoError> {
+    KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).map_err(gen_err)
+}
+
+/// A positive 16-byte serial number with its top byte non-zero (canonical DER length).
+fn random_serial() -> Result<SerialNumber, DemoError> {
+    let mut bytes = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut bytes).map_err(|e| DemoError::Generate(e.to_string()))?;
+    bytes[0] = (bytes[0] & 0x7f) | 0x40;
+    Ok(SerialNumber::from_slice(&bytes))
+}
+
+fn datetime(unix: i64) -> Result<OffsetDateTime, DemoError> {
+    OffsetDateTime::from_unix_timestamp(unix).map_err(|_| DemoError::Time(unix))
+}
+
+fn nfc(s: &str) -> String {
+    s.nfc().collect()
+}
+
+fn gen_err(e: rcgen::Error) -> DemoError {
+    DemoError::Generate(e.to_string())
+}

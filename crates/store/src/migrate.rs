@@ -1,0 +1,60 @@
+//! Embedded migrations, one folder per backend. A migration never changes after it lands;
+//! a schema change is a new numbered file in both folders.
+
+use sqlx::SqlSafeStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+use crate::{Pools, Result, Store};
+
+/// `(version, description, SQL)` for SQLite, in order.
+const SQLITE: &[(i64, &str, &str)] = &[(
+    1,
+    "initial",
+    include_str!("../migrations/sqlite/0001_initial.sql"),
+)];
+
+/// `(version, description, SQL)` for PostgreSQL, in order; same versions as [`SQLITE`].
+const POSTGRES: &[(i64, &str, &str)] = &[(
+    1,
+    "initial",
+    include_str!("../migrations/postgres/0001_initial.sql"),
+)];
+
+fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {
+    Migrator::with_migrations(
+        list.iter()
+            .map(|&(version, description, sql)| {
+                Migration::new(
+                    version,
+                    description.into(),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
+            })
+            .collect(),
+    )
+}
+
+impl Store {
+    /// Applies every embedded migration not yet recorded in `_sqlx_migrations`.
+    pub(crate) async fn migrate(&self) -> Result<()> {
+        match &self.pools {
+            Pools::Sqlite(pool) => migrator(SQLITE).run(pool).await?,
+            Pools::Postgres(pool) => migrator(POSTGRES).run(pool).await?,
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_backends_have_the_same_migration_versions() {
+        let versions =
+            |l: &[(i64, &str, &str)]| l.iter().map(|m| (m.0, m.1.to_owned())).collect::<Vec<_>>();
+        assert_eq!(versions(SQLITE), versions(POSTGRES));
+    }
+}

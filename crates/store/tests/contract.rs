@@ -1,0 +1,1101 @@
+//! The store's contract: every test is written once as an `async fn(TestDb)` and run on
+//! a fresh SQLite file and on a fresh PostgreSQL database (see `support`).
+
+mod support;
+
+use domain::{Level, Score, StudentCode};
+use store::{
+    Absences, Backend, Batch, ClassSize, CommentResult, ConductEntry, ConductRating, Enrolment,
+    EnrolmentKey, Error, QualityItem, QualityRating, RetakeResult, RetrainedConduct, Role,
+    SchoolYearInfo, ScoreSheetRow, Semester, Store, SubjectAssignment, SubjectComment,
+    SubjectScores, SummerRetake, Term, Tt27Level, Tt27Period, Tt27Quality, Tt27SubjectEvaluation,
+};
+use support::*;
+
+/// Declares each test twice: `sqlite::name` and `postgres::name`.
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::support::on_sqlite(super::$name).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::support::on_postgres(super::$name).await;
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    schools_round_trip,
+    duplicate_school_code_is_a_conflict,
+    school_years_round_trip_and_are_checked,
+    teachers_round_trip_with_roles_and_password,
+    classes_round_trip_and_are_checked,
+    students_round_trip_and_codes_are_unique,
+    enrolment_gives_the_class_list_in_roll_order,
+    students_without_personal_id_are_listed_per_school,
+    subject_assignments_round_trip,
+    subject_scores_round_trip_and_overwrite,
+    score_sheet_is_replaced_all_or_nothing,
+    scores_above_ten_are_rejected_by_the_database,
+    every_year_input_round_trips_in_one_call,
+    batch_inserts_everything_or_nothing,
+    counts_for_reports,
+    vietnamese_text_round_trips_byte_exact,
+    impossible_values_are_rejected_by_the_schema,
+    concurrent_writers_all_succeed,
+    reopening_applies_no_migration_twice,
+);
+
+/// The store is shared behind `Arc` by the web server; every test also runs inside
+/// `tokio::spawn`, which checks that the futures are `Send`.
+#[test]
+fn store_is_send_sync_and_cheap_to_clone() {
+    fn shareable<T: Send + Sync + Clone + 'static>() {}
+    shareable::<Store>();
+}
+
+fn assert_conflict<T: std::fmt::Debug>(r: Result<T, Error>) {
+    assert!(
+        matches!(r, Err(Error::Conflict { .. })),
+        "expected Conflict, got {r:?}"
+    );
+}
+
+fn assert_not_found<T: std::fmt::Debug>(r: Result<T, Error>) {
+    assert!(
+        matches!(r, Err(Error::NotFound { .. })),
+        "expected NotFound, got {r:?}"
+    );
+}
+
+fn assert_invalid<T: std::fmt::Debug>(r: Result<T, Error>) {
+    assert!(
+        matches!(r, Err(Error::Invalid { .. })),
+        "expected Invalid, got {r:?}"
+    );
+}
+
+async fn schools_round_trip(db: TestDb) {
+    let s = &db.store;
+    let b = SchoolBuilder::new()
+        .code("79000701")
+        .levels(&[Level::UpperSecondary, Level::LowerSecondary]);
+    let expected = b.0.clone();
+    let id = b.insert(s).await;
+    let a = SchoolBuilder::new().code("01000001").insert(s).await;
+
+    let got = s.school(id).await.unwrap();
+    assert_eq!(got.id, id);
+    assert_eq!(got.code, expected.code);
+    assert_eq!(got.name, expected.name);
+    assert_eq!(
+        got.levels,
+        vec![Level::LowerSecondary, Level::UpperSecondary]
+    );
+    assert_eq!(got.department_code, expected.department_code);
+    assert_eq!(got.authority_name, expected.authority_name);
+    assert_eq!(got.address, expected.address);
+
+    assert_eq!(
+        s.school_by_code("79000701").await.unwrap(),
+        Some(got.clone())
+    );
+    assert_eq!(s.school_by_code("nope").await.unwrap(), None);
+    let all = s.list_schools().await.unwrap();
+    assert_eq!(all.iter().map(|x| x.id).collect::<Vec<_>>(), vec![a, id]);
+    assert_not_found(s.school(store::SchoolId(id.0 + 1000)).await);
+    assert_invalid(s.insert_school(&SchoolBuilder::new().levels(&[]).0).await);
+}
+
+async fn duplicate_school_code_is_a_conflict(db: TestDb) {
+    let s = &db.store;
+    SchoolBuilder::new().code("79000701").insert(s).await;
+    assert_conflict(
+        s.insert_school(&SchoolBuilder::new().code("79000701").0)
+            .await,
+    );
+    // The failed insert left no levels or school behind.
+    assert_eq!(s.list_schools().await.unwrap().len(), 1);
+}
+
+async fn school_years_round_trip_and_are_checked(db: TestDb) {
+    let s = &db.store;
+    insert_year(s).await;
+    let next = SchoolYearInfo {
+        year: "2026-2027".parse().unwrap(),
+        starts_on: date("2026-09-05"),
+        ends_on: date("2027-05-31"),
+    };
+    s.insert_school_year(&next).await.unwrap();
+    let years = s.list_school_years().await.unwrap();
+    assert_eq!(years.len(), 2);
+    assert_eq!(years[0].year, year());
+    assert_eq!(years[0].starts_on, date("2025-09-05"));
+    assert_eq!(years[1], next);
+    assert_conflict(s.insert_school_year(&next).await);
+    let backwards = SchoolYearInfo {
+        year: "2027-2028".parse().unwrap(),
+        starts_on: date("2028-05-31"),
+        ends_on: date("2027-09-05"),
+    };
+    assert_invalid(s.insert_school_year(&backwards).await);
+}
+
+async fn teachers_round_trip_with_roles_and_password(db: TestDb) {
+    let s = &db.store;
+    let school = SchoolBuilder::new().insert(s).await;
+    let other = SchoolBuilder::new().insert(s).await;
+    let t = TeacherBuilder::new(school).username("ht.lan").roles(&[
+        Role::Principal,
+        Role::Admin,
+        Role::Principal,
+    ]);
+    let new = t.0.clone();
+    let id = t.insert(s).await;
+    TeacherBuilder::new(other).insert(s).await;
+
+    let got = s.teacher(id).await.unwrap();
+    assert_eq!(got.school, school);
+    assert_eq!(got.full_name, new.full_name);
+    assert_eq!(got.username, "ht.lan");
+    assert_eq!(got.roles, vec![Role::Admin, Role::Principal]);
+    assert_eq!(got.password_hash, None);
+    assert_eq!(s.teacher_by_username("ht.lan").await.unwrap(), Some(got));
+    assert_eq!(s.teacher_by_username("nobody").await.unwrap(), None);
+
+    s.set_password_hash(id, Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.teacher(id).await.unwrap().password_hash.as_deref(),
+        Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA")
+    );
+    s.set_password_hash(id, None).await.unwrap();
+    assert_eq!(s.teacher(id).await.unwrap().password_hash, None);
+
+    s.set_teacher_roles(id, &[Role::Clerk, Role::Homeroom])
+        .await
+        .unwrap();
+    assert_eq!(
+        s.teacher(id).await.unwrap().roles,
+        vec![Role::Homeroom, Role::Clerk]
+    );
+    s.set_teacher_roles(id, &[]).await.unwrap();
+    assert!(s.teacher(id).await.unwrap().roles.is_empty());
+
+    let staff = s.teachers_of_school(school).await.unwrap();
+    assert_eq!(staff.len(), 1);
+    assert_conflict(
+        s.insert_teacher(&TeacherBuilder::new(other).username("ht.lan").0)
+            .await,
+    );
+    assert_not_found(
+        s.insert_teacher(&TeacherBuilder::new(store::SchoolId(9999)).0)
+            .await,
+    );
+    assert_not_found(s.set_password_hash(store::TeacherId(9999), None).await);
+    assert_not_found(s.set_teacher_roles(store::TeacherId(9999), &[]).await);
+    assert_not_found(s.teacher(store::TeacherId(9999)).await);
+}
+
+async fn classes_round_trip_and_are_checked(db: TestDb) {
+    let s = &db.store;
+    let y = insert_year(s).await;
+    let school = SchoolBuilder::new().insert(s).await;
+    let other = SchoolBuilder::new().insert(s).await;
+    let gvcn = TeacherBuilder::new(school).insert(s).await;
+    let outsider = TeacherBuilder::new(other).insert(s).await;
+
+    let b7 = ClassBuilder::new(school)
+        .grade(7)
+        .name("7A1")
+        .insert(s)
+        .await;
+    let a6 = ClassBuilder::new(school)
+        .name("6A2")
+        .homeroom(gvcn)
+        .insert(s)
+        .await;
+    let a1 = ClassBuilder::new(school).name("6A1").insert(s).await;
+    ClassBuilder::new(other).name("6A1").insert(s).await;
+
+    let got = s.class(a6).await.unwrap();
+    assert_eq!(
+        (got.school, got.year, got.grade, got.name.as_str()),
+        (school, y, grade(6), "6A2")
+    );
+    assert_eq!(got.homeroom_teacher, Some(gvcn));
+    let list = s.classes_of_school(school, y).await.unwrap();
+    assert_eq!(
+        list.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![a1, a6, b7]
+    );
+    assert!(
+        s.classes_of_school(school, "2030-2031".parse().unwrap())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(s.homeroom_classes(gvcn).await.unwrap(), vec![got]);
+
+    s.set_homeroom_teacher(a1, Some(gvcn)).await.unwrap();
+    assert_eq!(s.class(a1).await.unwrap().homeroom_teacher, Some(gvcn));
+    s.set_homeroom_teacher(a1, None).await.unwrap();
+    assert_eq!(s.class(a1).await.unwrap().homeroom_teacher, None);
+
+    assert_conflict(
+        s.insert_class(&ClassBuilder::new(school).name("6A1").0)
+            .await,
+    );
+    let mut no_year = ClassBuilder::new(school).0;
+    no_year.year = "2030-2031".parse().unwrap();
+    assert_not_found(s.insert_class(&no_year).await);
+    assert_not_found(
+        s.insert_class(&ClassBuilder::new(store::SchoolId(9999)).0)
+            .await,
+    );
+    // A homeroom teacher from another school is refused.
+    assert_not_found(
+        s.insert_class(&ClassBuilder::new(school).homeroom(outsider).0)
+            .await,
+    );
+    assert_not_found(s.set_homeroom_teacher(a1, Some(outsider)).await);
+    assert_not_found(s.class(store::ClassId(9999)).await);
+}
+
+async fn students_round_trip_and_codes_are_unique(db: TestDb) {
+    let s = &db.store;
+    let st = StudentBuilder::new().insert(s).await;
+    assert_eq!(s.student(&st.code).await.unwrap(), st);
+    let pid = st.personal_id.clone().unwrap();
+    assert_eq!(
+        s.student_by_personal_id(&pid).await.unwrap(),
+        Some(st.clone())
+    );
+
+    let mut changed = st.clone();
+    changed.full_name = "Lê Hoàng Long".into();
+    changed.sex = domain::Sex::Male;
+    changed.personal_id = Some("079213000001".parse().unwrap());
+    changed.born_on = date("2013-12-31");
+    changed.ethnicity = "Tày".into();
+    s.update_student(&changed).await.unwrap();
+    assert_eq!(s.student(&st.code).await.unwrap(), changed);
+
+    s.set_personal_id(&st.code, None).await.unwrap();
+    assert_eq!(s.student(&st.code).await.unwrap().personal_id, None);
+    s.set_personal_id(&st.code, Some(&pid)).await.unwrap();
+    assert_eq!(
+        s.student(&st.code).await.unwrap().personal_id,
+        Some(pid.clone())
+    );
+
+    // Duplicate student code, duplicate personal ID.
+    assert_conflict(
+        s.insert_student(&StudentBuilder::new().code(st.code.as_str()).build())
+            .await,
+    );
+    assert_conflict(
+        s.insert_student(
+            &StudentBuilder::new()
+                .personal_id(Some(pid.as_str()))
+                .build(),
+        )
+        .await,
+    );
+    let other = StudentBuilder::new().insert(s).await;
+    assert_conflict(s.set_personal_id(&other.code, Some(&pid)).await);
+    // Several students may lack a personal ID at once.
+    StudentBuilder::new().personal_id(None).insert(s).await;
+    StudentBuilder::new().personal_id(None).insert(s).await;
+
+    let ghost: StudentCode = "99999999999999999999".parse().unwrap();
+    assert_not_found(s.student(&ghost).await);
+    assert_not_found(s.set_personal_id(&ghost, None).await);
+    assert_not_found(
+        s.update_student(&StudentBuilder::new().code(ghost.as_str()).build())
+            .await,
+    );
+}
+
+async fn enrolment_gives_the_class_list_in_roll_order(db: TestDb) {
+    let s = &db.store;
+    let w = World::new(s, 3).await;
+    let late = StudentBuilder::new().insert(s).await;
+    assert_eq!(s.enrol(&late.code, w.class, Some(10)).await.unwrap(), 10);
+    let next = StudentBuilder::new().insert(s).await;
+    assert_eq!(s.enrol(&next.code, w.class, None).await.unwrap(), 11);
+
+    let members = s.class_members(w.class).await.unwrap();
+    assert_eq!(
+        members.iter().map(|m| m.roll_no).collect::<Vec<_>>(),
+        vec![1, 2, 3, 10, 11]
+    );
+    assert_eq!(members[0].student, w.students[0]);
+    assert_eq!(members[3].student, late);
+
+    let other_class = ClassBuilder::new(w.school).insert(s).await;
+    s.enrol(&late.code, other_class, None).await.unwrap();
+    let history = s.classes_of_student(&late.code).await.unwrap();
+    assert_eq!(
+        history.iter().map(|(c, r)| (c.id, *r)).collect::<Vec<_>>(),
+        vec![(w.class, 10), (other_class, 1)]
+    );
+
+    assert_conflict(s.enrol(&late.code, w.class, None).await);
+    let fresh = StudentBuilder::new().insert(s).await;
+    assert_conflict(s.enrol(&fresh.code, w.class, Some(1)).await);
+    assert_not_found(s.enrol(&fresh.code, store::ClassId(9999), None).await);
+    let ghost: StudentCode = "99999999999999999999".parse().unwrap();
+    assert_not_found(s.enrol(&ghost, w.class, None).await);
+
+    s.unenrol(&late.code, w.class).await.unwrap();
+    assert_eq!(s.class_members(w.class).await.unwrap().len(), 4);
+
+    // Renumbering (e.g. after sorting by Vietnamese name) is all or nothing.
+    let order = vec![
+        next.code.clone(),
+        w.students[2].code.clone(),
+        w.students[0].code.clone(),
+        w.students[1].code.clone(),
+    ];
+    s.set_roll_order(w.class, &order).await.unwrap();
+    let members = s.class_members(w.class).await.unwrap();
+    assert_eq!(
+        members
+            .iter()
+            .map(|m| (m.roll_no, m.student.code.clone()))
+            .collect::<Vec<_>>(),
+        order
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(i, c)| (i as u16 + 1, c))
+            .collect::<Vec<_>>()
+    );
+    assert_invalid(s.set_roll_order(w.class, &order[..3]).await);
+    let doubled = vec![
+        order[0].clone(),
+        order[0].clone(),
+        order[1].clone(),
+        order[2].clone(),
+    ];
+    assert_invalid(s.set_roll_order(w.class, &doubled).await);
+    let mut with_stranger = order.clone();
+    with_stranger[3] = fresh.code.clone();
+    assert_invalid(s.set_roll_order(w.class, &with_stranger).await);
+    assert_eq!(s.class_members(w.class).await.unwrap(), members);
+    assert_not_found(s.unenrol(&late.code, w.class).await);
+}
+
+async fn students_without_personal_id_are_listed_per_school(db: TestDb) {
+    let s = &db.store;
+    let w = World::new(s, 2).await;
+    let a = StudentBuilder::new().personal_id(None).insert(s).await;
+    s.enrol(&a.code, w.class, None).await.unwrap();
+    // Another school's student without an ID is not listed.
+    let other = SchoolBuilder::new().insert(s).await;
+    let oc = ClassBuilder::new(other).insert(s).await;
+    let b = StudentBuilder::new().personal_id(None).insert(s).await;
+    s.enrol(&b.code, oc, None).await.unwrap();
+
+    assert_eq!(
+        s.students_without_personal_id(w.school, w.year)
+            .await
+            .unwrap(),
+        vec![a.clone()]
+    );
+    assert_eq!(
+        s.students_without_personal_id(other, w.year).await.unwrap(),
+        vec![b]
+    );
+    s.set_personal_id(&a.code, Some(&"079313999999".parse().unwrap()))
+        .await
+        .unwrap();
+    assert!(
+        s.students_without_personal_id(w.school, w.year)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn subject_assignments_round_trip(db: TestDb) {
+    let s = &db.store;
+    let w = World::new(s, 0).await;
+    let t2 = TeacherBuilder::new(w.school).insert(s).await;
+    let a = |t, code: &str| SubjectAssignment {
+        class: w.class,
+        subject: subject(code),
+        teacher: t,
+    };
+    s.assign_subject(&a(w.teacher, "TOAN")).await.unwrap();
+    s.assign_subject(&a(w.teacher, "TOAN")).await.unwrap();
+    s.assign_subject(&a(w.teacher, "NGU_VAN")).await.unwrap();
+    s.assign_subject(&a(t2, "TOAN")).await.unwrap();
+    assert_eq!(
+        s.assignments_of_teacher(w.teacher).await.unwrap(),
+        vec![a(w.teacher, "NGU_VAN"), a(w.teacher, "TOAN")]
+    );
+    assert_eq!(s.assignments_of_class(w.class).await.unwrap().len(), 3);
+    s.unassign_subject(&a(w.teacher, "TOAN")).await.unwrap();
+    assert_not_found(s.unassign_subject(&a(w.teacher, "TOAN")).await);
+    assert_not_found(s.assign_subject(&a(store::TeacherId(9999), "TOAN")).await);
+    assert!("toan".parse::<store::SubjectCode>().is_err());
+}
+
+fn toan(semester: Semester, regular: &[&str], gk: &str, ck: &str) -> SubjectScores {
+    SubjectScores {
+        subject: subject("TOAN"),
+        semester,
+        regular: regular.iter().map(|x| score(x)).collect(),
+        midterm: Some(score(gk)),
+        final_exam: Some(score(ck)),
+    }
+}
+
+async fn subject_scores_round_trip_and_overwrite(db: TestDb) {
+    let s = &db.store;
+    let w = World::new(s, 1).await;
+    let k = w.key(0);
+    let hk1 = toan(Semester::First, &["8", "7.5", "9", "8"], "7", "8.5");
+    let hk2 = toan(Semester::Second, &["10", "0", "9.9"], "0.1", "10");
+    s.set_subject_scores(&k, &hk1).await.unwrap();
+    s.set_subject_scores(&k, &hk2).await.unwrap();
+    assert_eq!(
+        s.year_inputs(&k).await.unwrap().scores,
+        vec![hk1.clone(), hk2]
+    );
+
+    let shorter = SubjectScores {
+        regular: vec![score("6")],
+        midterm: None,
+        ..hk2_blank()
+    };
+    s.set_subject_scores(&k, &shorter).await.unwrap();
+    assert_eq!(s.year_inputs(&k).await.unwrap().scores, vec![hk1, shorter]);
+
+    let stranger = EnrolmentKey {
+        student: w.students[0].code.clone(),
+        class: store::ClassId(9999),
+    };
+    assert_not_found(
+        s.set_subject_scores(&stranger, &toan(Semester::First, &[], "1", "1"))
+            .await,
+    );
+    let too_many = toan(Semester::First, &["5"; 21], "5", "5");
+    assert_invalid(s.set_subject_scores(&k, &too_many).await);
+}
+
+fn hk2_blank() -> SubjectScores {
+    SubjectScores {
+        subject: subject("TOAN"),
+        semester: Semester::Second,
+        regular: vec![],
+        midterm: None,
+        final_exam: None,
+    }
+}
+
+fn sheet_row(student: &StudentCode, regular: &[&str], ck: &str) -> ScoreSheetRow {
+    ScoreSheetRow {
+        student: student.clone(),
+        regular: regular.iter().map(|x| score(x)).collect(),
+        midterm: Some(score("7")),
+        final_exam: Some(score(ck)),
+    }
+}
+
+async fn score_sheet_is_replaced_all_or_nothing(db: TestDb) {
+    let s = &db.store;
+    let w = World::new(s, 3).await;
+    let (toan_code, sem) = (subject("TOAN"), Semester::First);
+    let codes: Vec<StudentCode> = w.students.iter().map(|x| x.code.clone()).collect();
+    let first = vec![
+        sheet_row(&codes[2], &["8", "9"], "9"),
+        sheet_row(&codes[0], &["5", "6", "7"], "6.5"),
+        sheet_row(&codes[1], &[], "4"),
+    ];
+    s.replace_score_sheet(w.class, &toan_code, sem, &first)
+        .await
+        .unwrap();
+    let read = s.score_sheet(w.class, &toan_code, sem).await.unwrap();
+    // Returned in roll order.
+    assert_eq!(
+        read,
+        vec![first[1].clone(), first[2].clone(), first[0].clone()]
+    );
+
+    // Another subject's sheet is untouched by replacing this one.
+    let ly = subject("VAT_LI");
+    s.replace_score_sheet(w.class, &ly, sem, &[sheet_row(&codes[0], &["1"], "2")])
+        .await
+        .unwrap();
+
+    let second = vec![sheet_row(&codes[0], &["10"], "10")];
+    s.replace_score_sheet(w.class, &toan_code, sem, &second)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.score_sheet(w.class, &toan_code, sem).await.unwrap(),
+        second
+    );
+    assert_eq!(s.score_sheet(w.class, &ly, sem).await.unwrap().len(), 1);
+
+    // A sheet naming a student who is not in the class changes nothing.
+    let outsider = StudentBuilder::new().insert(s).await;
+    let bad = vec![
+        sheet_row(&codes[1], &["3"], "3"),
+        sheet_row(&outsider.code, &["3"], "3"),
+    ];
+    assert_not_found(s.replace_score_sheet(w.class, &toan_code, sem, &bad).await);
+    assert_eq!(
+        s.score_sheet(w.class, &toan_code, sem).await.unwrap(),
+        second
+    );
+    // Too many regular scores: refused before anything is written.
+    let long = vec![sheet_row(&codes[1], &["3"; 21], "3")];
+    assert_invalid(s.replace_score_sheet(w.class, &toan_code, sem, &long).await);
+    assert_eq!(
+        s.score_sheet(w.class, &toan_code, sem).await.unwrap(),
+        second
+    );
+    assert_not_found(
+        s.replace_score_sheet(store::ClassId(9999), &toan_code, sem, &[])
+            .await,
+    );
+
+    // Comment-only sheet.
+    let gdtc = subject("GDTC");
+    s.replace_comment_sheet(
+        w.class,
+        &gdtc,
+        sem,
+        &[(codes[0].clone(), true), (codes[1].clone(), false)],
+    )
+    .await
+    .unwrap();
+    let bad = [(codes[0].clone(), false), (outsider.code.clone(), true)];
+    assert_not_found(s.replace_comment_sheet(w.class, &gdtc, sem, &bad).await);
+    assert_eq!(
+        s.comment_sheet(w.class, &gdtc, sem).await.unwrap(),
+        vec![(codes[0].clone(), true), (codes[1].clone(), false)]
+    );
+    let results = s.year_inputs(&w.key(0)).await.unwrap().comment_results;
+    assert_eq!(
+        results,
+        vec![CommentResult {
+            subject: gdtc,
+            semester: sem,
+            passed: true
+        }]
+    );
+}
+
+async fn scores_above_ten_are_rejected_by_the_database(db: TestDb) {
+    let s = &db.store;
+    assert!(Score::from_tenths(101).is_err());
+    assert!("10.1".parse::<Score>().is_err());
+    let w = World::new(s, 1).await;
+    let k = w.key(0);
+    s.set_subject_scores(&k, &toan(Semester::First, &["8"], "7", "8"))
+        .await
+        .unwrap();
+    // Reaching past the typed API, the schema still refuses 10.1 and -0.1.
+    let code = k.student.as_str();
+    let class = k.class.0;
+    for (table, sql) in [
+        (
+            "regular_scores",
+            format!(
+                "INSERT INTO regular_scores (student_code, class_id, subject_code, semester, ordinal, tenths) \
+                 VALUES ('{code}', {class}, 'TOAN', 1, 2, 101)"
+            ),
+        ),
+        (
+            "subject_scores",
+            format!("UPDATE subject_scores SET final = 101 WHERE student_code = '{code}'"),
+        ),
+        (
+            "subject_scores",
+            format!("UPDATE subject_scores SET midterm = -1 WHERE student_code = '{code}'"),
+        ),
+        (
+            "tt27_subject_evaluations",
+            format!(
+                "INSERT INTO tt27_subject_evaluations (student_code, class_id, subject_code, period, test_score) \
+                 VALUES ('{code}', {class}, 'TOAN', 'CN', 11)"
+            ),
+        ),
+    ] {
+        let r = s.execute_raw_for_tests(&sql).await;
+        assert!(matches!(r, Err(Error::Invalid { .. })), "{table}: {r:?}");
+    }
+    assert_eq!(
+        s.year_inputs(&k).await.unwrap().scores,
+        vec![toan(Semester::First, &["8"], "7", "8")]
+    );
+}
+
+async fn every_year_input_round_trips_in_one_call(db: TestDb) {
+    let s = &db.store;
+    let w = World::new(s, 2).await;
+    let k = w.key(0);
+    let hk1 = toan(Semester::First, &["8", "7.5"], "7", "8.5");
+    s.set_subject_scores(&k, &hk1).await.unwrap();
+    let gdtc = CommentResult {
+        subject: subject("GDTC"),
+        semester: Semester::Second,
+        passed: false,
+    };
+    s.set_comment_result(
+        &k,
+        &CommentResult {
+            passed: true,
+            ..gdtc.clone()
+        },
+    )
+    .await
+    .unwrap();
+    s.set_comment_result(&k, &gdtc).await.unwrap();
+    let comment = SubjectComment {
+        subject: subject("TOAN"),
+        term: Term::Year,
+        body: "Tiến bộ rõ rệt.".into(),
+    };
+    s.set_subject_comment(
+        &k,
+        &SubjectComment {
+            body: "x".into(),
+            ..comment.clone()
+        },
+    )
+    .await
+    .unwrap();
+    s.set_subject_comment(&k, &comment).await.unwrap();
+    let c1 = ConductEntry {
+        semester: Semester::First,
+        rating: ConductRating::Good,
+    };
+    let c2 = ConductEntry {
+        semester: Semester::Second,
+        rating: ConductRating::Fail,
+    };
+    s.set_conduct(&k, c2).await.unwrap();
+    s.set_conduct(&k, c1).await.unwrap();
+    let absent = Absences {
+        excused_days: 30,
+        unexcused_days: 16,
+    };
+    s.set_absences(&k, absent).await.unwrap();
+    assert_eq!(absent.total(), 46);
+    let retake = SummerRetake {
+        subject: subject("TOAN"),
+        result: RetakeResult::Score(score("6")),
+        assessed_on: date("2026-07-20"),
+    };
+    let retake_gdtc = SummerRetake {
+        subject: subject("GDTC"),
+        result: RetakeResult::Passed(true),
+        assessed_on: date("2026-07-21"),
+    };
+    s.set_summer_retake(&k, &retake).await.unwrap();
+    s.set_summer_retake(&k, &retake_gdtc).await.unwrap();
+    let retrained = RetrainedConduct {
+        rating: ConductRating::Pass,
+        assessed_on: date("2026-08-01"),
+    };
+    s.set_retrained_conduct(&k, retrained).await.unwrap();
+    let tv = Tt27SubjectEvaluation {
+        subject: subject("TIENG_VIET"),
+        period: Tt27Period::YearEnd,
+        level: Some(Tt27Level::Excellent),
+        test_score: Some(10),
+        comment: Some("Đọc diễn cảm.".into()),
+    };
+    let tv_mid = Tt27SubjectEvaluation {
+        period: Tt27Period::MidFirst,
+        level: Some(Tt27Level::Completed),
+        test_score: None,
+        comment: None,
+        ..tv.clone()
+    };
+    s.set_tt27_subject(&k, &tv).await.unwrap();
+    s.set_tt27_subject(&k, &tv_mid).await.unwrap();
+    let q1 = Tt27Quality {
+        item: QualityItem::Patriotism,
+        period: Tt27Period::YearEnd,
+        rating: QualityRating::Good,
+    };
+    let q2 = Tt27Quality {
+        item: QualityItem::Physical,
+        period: Tt27Period::YearEnd,
+        rating: QualityRating::NeedsEffort,
+    };
+    s.set_tt27_quality(&k, q2).await.unwrap();
+    s.set_tt27_quality(&k, q1).await.unwrap();
+    s.set_outstanding(&k, Some("Tiến bộ vượt bậc môn Toán"))
+        .await
+        .unwrap();
+
+    // The other student's inputs must not leak into this one's.
+    s.set_conduct(&w.key(1), c2).await.unwrap();
+
+    let y = s.year_inputs(&k).await.unwrap();
+    assert_eq!(y.student, w.students[0]);
+    assert_eq!(y.class, s.class(w.class).await.unwrap());
+    assert_eq!(y.school_levels, vec![Level::LowerSecondary]);
+    assert_eq!(y.roll_no, 1);
+    assert_eq!(y.scores, vec![hk1]);
+    assert_eq!(y.comment_results, vec![gdtc]);
+    assert_eq!(y.comments, vec![comment]);
+    assert_eq!(y.conduct, vec![c1, c2]);
+    assert_eq!(y.absences, Some(absent));
+    assert_eq!(y.summer_retakes, vec![retake_gdtc, retake]);
+    assert_eq!(y.retrained_conduct, Some(retrained));
+    assert_eq!(y.tt27_subjects, vec![tv_mid, tv]);
+    assert_eq!(y.tt27_qualities, vec![q1, q2]);
+    assert_eq!(y.outstanding.as_deref(), Some("Tiến bộ vượt bậc môn Toán"));
+
+    s.set_outstanding(&k, None).await.unwrap();
+    assert_eq!(s.year_inputs(&k).await.unwrap().outstanding, None);
+
+    let empty = s.year_inputs(&w.key(1)).await.unwrap();
+    assert!(
+        empty.scores.is_empty() && empty.absences.is_none() && empty.retrained_conduct.is_none()
+    );
+    assert_eq!(empty.conduct, vec![c2]);
+
+    let stranger = EnrolmentKey {
+        student: w.students[0].code.clone(),
+        class: store::ClassId(9999),
+    };
+    assert_not_found(s.year_inputs(&stranger).await);
+    assert_not_found(s.set_conduct(&stranger, c1).await);
+    assert_not_found(s.set_absences(&stranger, absent).await);
+    assert_invalid(
+        s.set_absences(
+            &k,
+            Absences {
+                excused_days: 400,
+                unexcused_days: 0,
+            },
+        )
+        .await,
+    );
+}
+
+async fn batch_inserts_everything_or_nothing(db: TestDb) {
+    let s = &db.store;
+    let w = World::new(s, 0).await;
+    let mut batch = Batch::default();
+    for i in 0..40u16 {
+        let st = StudentBuilder::new().build();
+        let key = EnrolmentKey {
+            student: st.code.clone(),
+            class: w.class,
+        };
+        batch.students.push(st);
+        batch.enrolments.push(Enrolment {
+            key: key.clone(),
+            roll_no: i + 1,
+        });
+        for sem in [Semester::First, Semester::Second] {
+            for code in ["TOAN", "NGU_VAN", "TIENG_ANH"] {
+                batch.scores.push((
+                    key.clone(),
+                    SubjectScores {
+                        subject: subject(code),
+                        semester: sem,
+                        regular: vec![score("8"), score("7.5"), score("9"), score("6")],
+                        midterm: Some(score("7")),
+                        final_exam: Some(score("8.5")),
+                    },
+                ));
+            }
+            batch.comment_results.push((
+                key.clone(),
+                CommentResult {
+                    subject: subject("GDTC"),
+                    semester: sem,
+                    passed: true,
+                },
+            ));
+            batch.conduct.push((
+                key.clone(),
+                ConductEntry {
+                    semester: sem,
+                    rating: ConductRating::Good,
+                },
+            ));
+        }
+        batch.comments.push((
+            key.clone(),
+            SubjectComment {
+                subject: subject("TOAN"),
+                term: Term::Year,
+                body: "Chăm chỉ.".into(),
+            },
+        ));
+        batch.absences.push((
+            key.clone(),
+            Absences {
+                excused_days: i,
+                unexcused_days: 0,
+            },
+        ));
+        batch.summer_retakes.push((
+            key.clone(),
+            SummerRetake {
+                subject: subject("TOAN"),
+                result: RetakeResult::Score(score("5")),
+                assessed_on: date("2026-07-20"),
+            },
+        ));
+        batch.retrained_conduct.push((
+            key.clone(),
+            RetrainedConduct {
+                rating: ConductRating::Pass,
+                assessed_on: date("2026-08-01"),
+            },
+        ));
+        batch.tt27_subjects.push((
+            key.clone(),
+            Tt27SubjectEvaluation {
+                subject: subject("TOAN"),
+                period: Tt27Period::YearEnd,
+                level: Some(Tt27Level::Completed),
+                test_score: Some(7),
+                comment: None,
+            },
+        ));
+        batch.tt27_qualities.push((
+            key.clone(),
+            Tt27Quality {
+                item: QualityItem::Honesty,
+                period: Tt27Period::YearEnd,
+                rating: QualityRating::Pass,
+            },
+        ));
+        batch.outstanding.push((key, String::new()));
+    }
+    batch.subject_assignments.push(SubjectAssignment {
+        class: w.class,
+        subject: subject("TOAN"),
+        teacher: w.teacher,
+    });
+
+    // A batch whose last row collides is rolled back whole.
+    let mut broken = batch.clone();
+    broken.tt27_qualities.push(broken.tt27_qualities[0].clone());
+    assert_conflict(s.insert_batch(&broken).await);
+    let zero = s.table_counts().await.unwrap();
+    assert_eq!(
+        (zero.students, zero.enrolments, zero.subject_scores),
+        (0, 0, 0)
+    );
+
+    let counts = s.insert_batch(&batch).await.unwrap();
+    assert_eq!((counts.students, counts.enrolments), (40, 40));
+    let t = s.table_counts().await.unwrap();
+    assert_eq!(
+        (t.students, t.enrolments, t.subject_scores, t.regular_scores),
+        (40, 40, 240, 960)
+    );
+    assert_eq!((t.comment_results, t.tt27_subject_evaluations), (80, 40));
+
+    let members = s.class_members(w.class).await.unwrap();
+    assert_eq!(members.len(), 40);
+    assert_eq!(members[5].student, batch.students[5]);
+    let key = batch.enrolments[5].key.clone();
+    let y = s.year_inputs(&key).await.unwrap();
+    assert_eq!(y.scores.len(), 6);
+    assert_eq!(
+        y.scores[0].regular,
+        vec![score("8"), score("7.5"), score("9"), score("6")]
+    );
+    assert_eq!(
+        y.absences,
+        Some(Absences {
+            excused_days: 5,
+            unexcused_days: 0
+        })
+    );
+    assert_eq!(y.outstanding.as_deref(), Some(""));
+
+    // Inserting again: every row conflicts, nothing changes.
+    assert_conflict(s.insert_batch(&batch).await);
+    assert_eq!(s.table_counts().await.unwrap(), t);
+}
+
+async fn counts_for_reports(db: TestDb) {
+    let s = &db.store;
+    let w = World::new(s, 3).await;
+    let second = ClassBuilder::new(w.school)
+        .grade(7)
+        .name("7A1")
+        .insert(s)
+        .await;
+    let a = StudentBuilder::new().personal_id(None).insert(s).await;
+    s.enrol(&a.code, second, None).await.unwrap();
+    let counts = s.school_counts(w.school, w.year).await.unwrap();
+    assert_eq!(counts.classes, 2);
+    assert_eq!(counts.students, 4);
+    assert_eq!(counts.students_without_personal_id, 1);
+    assert_eq!(counts.teachers, 1);
+    let sizes: Vec<(String, u64)> = s
+        .class_sizes(w.school, w.year)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|ClassSize { class, students }| (class.name, students))
+        .collect();
+    assert_eq!(sizes[1], ("7A1".to_owned(), 1));
+    assert_eq!(sizes[0].1, 3);
+    let t = s.table_counts().await.unwrap();
+    assert_eq!(
+        (t.schools, t.classes, t.teachers, t.students, t.enrolments),
+        (1, 2, 1, 4, 4)
+    );
+    let empty = s
+        .school_counts(store::SchoolId(9999), w.year)
+        .await
+        .unwrap();
+    assert_eq!(empty, store::SchoolCounts::default());
+}
+
+async fn vietnamese_text_round_trips_byte_exact(db: TestDb) {
+    let s = &db.store;
+    // NFC, written with escapes so the test does not depend on the editor.
+    let nfc = "Nguy\u{1EC5}n Th\u{1ECB} \u{00C1}nh Tuy\u{1EBF}t \u{0110}\u{1EB7}ng";
+    // The same name decomposed (NFD): the store must not normalise either form.
+    let nfd = "Nguye\u{0302}\u{0303}n Thi\u{0323} A\u{0301}nh Tuye\u{0302}\u{0301}t \u{0110}a\u{0306}\u{0323}ng";
+    assert_ne!(nfc.as_bytes(), nfd.as_bytes());
+
+    let school = SchoolBuilder::new()
+        .name("Trường THPT Chuyên Lê Hồng Phong — Ứng Hòa")
+        .insert(s)
+        .await;
+    assert_eq!(
+        s.school(school).await.unwrap().name.as_bytes(),
+        "Trường THPT Chuyên Lê Hồng Phong — Ứng Hòa".as_bytes()
+    );
+    let a = StudentBuilder::new().name(nfc).insert(s).await;
+    let b = StudentBuilder::new().name(nfd).insert(s).await;
+    assert_eq!(
+        s.student(&a.code).await.unwrap().full_name.as_bytes(),
+        nfc.as_bytes()
+    );
+    assert_eq!(
+        s.student(&b.code).await.unwrap().full_name.as_bytes(),
+        nfd.as_bytes()
+    );
+    assert_eq!(s.student(&a.code).await.unwrap(), a);
+
+    let w = World::new(s, 1).await;
+    let body = "Em c\u{1EA7}n c\u{1ED1} g\u{1EAF}ng h\u{01A1}n \u{1EDF} ph\u{1EA7}n h\u{00EC}nh h\u{1ECD}c; \u{201C}\u{0111}\u{1EA1}t\u{201D} 🎉";
+    let comment = SubjectComment {
+        subject: subject("TOAN"),
+        term: Term::First,
+        body: body.into(),
+    };
+    s.set_subject_comment(&w.key(0), &comment).await.unwrap();
+    assert_eq!(
+        s.year_inputs(&w.key(0)).await.unwrap().comments[0]
+            .body
+            .as_bytes(),
+        body.as_bytes()
+    );
+}
+
+async fn impossible_values_are_rejected_by_the_schema(db: TestDb) {
+    let s = &db.store;
+    for sql in [
+        "INSERT INTO school_years (start_year, starts_on, ends_on) VALUES (2030, '2030-02-30', '2031-05-31')",
+        "INSERT INTO school_years (start_year, starts_on, ends_on) VALUES (2030, '5/9/2030', '2031-05-31')",
+        "INSERT INTO school_years (start_year, starts_on, ends_on) VALUES (1999, '1999-09-05', '2000-05-31')",
+        "INSERT INTO students (code, personal_id, full_name, sex, born_on, ethnicity, nationality, place_of_birth, residence) \
+         VALUES ('7900000000000000000', NULL, 'A', 'F', '2013-01-01', '', '', '', '')",
+        "INSERT INTO students (code, personal_id, full_name, sex, born_on, ethnicity, nationality, place_of_birth, residence) \
+         VALUES ('79000000000000000000', '07931300000', 'A', 'F', '2013-01-01', '', '', '', '')",
+        "INSERT INTO students (code, personal_id, full_name, sex, born_on, ethnicity, nationality, place_of_birth, residence) \
+         VALUES ('79000000000000000000', NULL, 'A', 'X', '2013-01-01', '', '', '', '')",
+        "INSERT INTO students (code, personal_id, full_name, sex, born_on, ethnicity, nationality, place_of_birth, residence) \
+         VALUES ('79000000000000000000', NULL, '', 'F', '2013-01-01', '', '', '', '')",
+        "INSERT INTO schools (code, name, department_code, authority_name, address) VALUES ('79 01', 'X', '79', 'Y', '')",
+    ] {
+        let r = s.execute_raw_for_tests(sql).await;
+        assert!(matches!(r, Err(Error::Invalid { .. })), "{sql}: {r:?}");
+    }
+}
+
+async fn concurrent_writers_all_succeed(db: TestDb) {
+    let s = &db.store;
+    let w = World::new(s, 12).await;
+    let store = std::sync::Arc::new(s.clone());
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let store = store.clone();
+        let key = w.key(i);
+        tasks.push(tokio::spawn(async move {
+            for sem in [Semester::First, Semester::Second] {
+                store
+                    .set_subject_scores(&key, &toan(sem, &["8", "9"], "7", "8"))
+                    .await?;
+                store
+                    .set_conduct(
+                        &key,
+                        ConductEntry {
+                            semester: sem,
+                            rating: ConductRating::Fair,
+                        },
+                    )
+                    .await?;
+            }
+            store.year_inputs(&key).await.map(|y| y.scores.len())
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap().unwrap(), 2);
+    }
+    assert_eq!(s.table_counts().await.unwrap().subject_scores, 24);
+}
+
+async fn reopening_applies_no_migration_twice(db: TestDb) {
+    let s = &db.store;
+    SchoolBuilder::new().insert(s).await;
+    let again = Store::open(&db.url).await.unwrap();
+    assert_eq!(again.backend(), s.backend());
+    assert_eq!(again.list_schools().await.unwrap().len(), 1);
+    again.close().await;
+    assert!(matches!(
+        Store::open("mysql://localhost/x").await,
+        Err(Error::UnsupportedUrl(_))
+    ));
+    if s.backend() == Backend::Sqlite {
+        let dir = tempfile::tempdir().unwrap();
+        let data = Store::open_data_dir(&dir.path().join("nested/data"))
+            .await
+            .unwrap();
+        assert!(
+            dir.path()
+                .join("nested/data")
+                .join(store::SQLITE_FILE_NAME)
+                .exists()
+        );
+        data.close().await;
+        let mem = Store::open("sqlite::memory:").await.unwrap();
+        SchoolBuilder::new().insert(&mem).await;
+        assert_eq!(mem.list_schools().await.unwrap().len(), 1);
+    }
+}
