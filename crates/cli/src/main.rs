@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod demo;
 mod keys;
+mod record_cmd;
 mod rules;
 
 /// Hocba — học bạ số: compute, sign, verify and keep digital school records.
@@ -25,6 +26,9 @@ enum Command {
     /// Demo data: seed a database with four schools and report computed outcomes.
     #[command(subcommand)]
     Demo(demo::Command),
+    /// Year records: export from the database, check a file.
+    #[command(subcommand)]
+    Record(record_cmd::Command),
     /// Keys and certificates: demo PKI.
     #[command(subcommand)]
     Keys(keys::Command),
@@ -36,6 +40,7 @@ fn main() -> ExitCode {
         Command::Rules(cmd) => rules::run(cmd),
         Command::Demo(cmd) => demo::run(cmd),
         Command::Keys(cmd) => keys::run(cmd),
+        Command::Record(cmd) => record_cmd::run(cmd),
     };
     match result {
         Ok(code) => code,

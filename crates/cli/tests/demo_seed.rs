@@ -156,3 +156,87 @@ fn stored_inputs_evaluate_exactly_like_the_generated_ones() {
         assert!(checked > 300, "checked {checked}");
     });
 }
+
+#[test]
+fn exported_record_validates_and_recomputes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("demo.sqlite").display());
+    assert!(hocba(&["demo", "seed", "--db", &db]).status.success());
+
+    // A THPT student of the demo: the generator is deterministic, so take its first one.
+    let data = demo::generate(demo::DEFAULT_SEED);
+    let thpt = data
+        .schools
+        .iter()
+        .find(|s| s.level == domain::Level::UpperSecondary)
+        .unwrap();
+    let student = thpt.classes[0].students[0].code.to_string();
+    let out = dir.path().join("record.xml");
+    let export = hocba(&[
+        "record",
+        "export",
+        "--db",
+        &db,
+        "--student",
+        &student,
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+
+    let xml = std::fs::read_to_string(&out).unwrap();
+    assert!(xml.contains(&format!("<MaHocSinh>{student}</MaHocSinh>")));
+    assert!(xml.contains("<PhienBanQuyTac>TT22-2021/v1</PhienBanQuyTac>"));
+    let check = hocba(&["record", "check", out.to_str().unwrap()]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+
+    let xsd = concat!(env!("CARGO_MANIFEST_DIR"), "/../record/schema/hocba-v1.xsd");
+    let lint = Command::new("xmllint")
+        .args(["--noout", "--schema", xsd, out.to_str().unwrap()])
+        .output()
+        .expect("xmllint is installed (scripts/test installs libxml2-utils)");
+    assert!(
+        lint.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lint.stderr)
+    );
+
+    // A tampered average is caught by the recomputation.
+    let tag = "<DiemTrungBinhCaNam>";
+    let at = xml.find(tag).unwrap() + tag.len();
+    let end = at + xml[at..].find('<').unwrap();
+    let replacement = if &xml[at..end] == "1.0" { "2.0" } else { "1.0" };
+    let tampered = format!("{}{replacement}{}", &xml[..at], &xml[end..]);
+    let bad = dir.path().join("bad.xml");
+    std::fs::write(&bad, tampered).unwrap();
+    let check = hocba(&["record", "check", bad.to_str().unwrap()]);
+    assert_eq!(
+        check.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+
+    // An unknown student: exit 2 with a message, nothing written.
+    let missing = dir.path().join("none.xml");
+    let unknown = hocba(&[
+        "record",
+        "export",
+        "--db",
+        &db,
+        "--student",
+        "00000000000000000000",
+        "-o",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(!missing.exists());
+}
