@@ -9,6 +9,8 @@ mod demo;
 mod keys;
 mod record_cmd;
 mod rules;
+mod sign;
+mod verify;
 
 /// Hocba — học bạ số: compute, sign, verify and keep digital school records.
 #[derive(Parser)]
@@ -29,6 +31,10 @@ enum Command {
     /// Year records: export from the database, check a file.
     #[command(subcommand)]
     Record(record_cmd::Command),
+    /// Add the next signature of the chain (GVCN → HT/GD → DAU) to a year record.
+    Sign(Box<sign::SignArgs>),
+    /// Verify a signed record offline: schema, recomputed results, signature chain, trust.
+    Verify(verify::VerifyArgs),
     /// Keys and certificates: demo PKI.
     #[command(subcommand)]
     Keys(keys::Command),
@@ -40,6 +46,8 @@ fn main() -> ExitCode {
         Command::Rules(cmd) => rules::run(cmd),
         Command::Demo(cmd) => demo::run(cmd),
         Command::Keys(cmd) => keys::run(cmd),
+        Command::Sign(args) => sign::run(*args),
+        Command::Verify(args) => verify::run(args),
         Command::Record(cmd) => record_cmd::run(cmd),
     };
     match result {

@@ -143,7 +143,7 @@ fn today() -> Date {
 }
 
 /// Converts days since 1970-01-01 to a calendar date (H. Hinnant's algorithm).
-fn civil_from_days(z: i64) -> Date {
+pub(crate) fn civil_from_days(z: i64) -> Date {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod build;
+pub mod chain;
 mod check;
 mod error;
 pub mod examples;
@@ -14,6 +15,7 @@ pub use build::{
     BuildError, InputMarks, Mismatch, PrimaryInput, SecondaryInput, SubjectInput, build_primary,
     build_secondary, promotion, recompute_check,
 };
+pub use chain::{SignerRole, default_chain, default_chain_codes};
 pub use check::{Inconsistency, SigningBlocker, rule_fits_level};
 pub use error::ParseError;
 pub use labels::{Promotion, UnknownLabel};
@@ -29,6 +31,10 @@ pub use text::{Code, RecordId, Sha256Digest, Text, TextError};
 pub const NAMESPACE: &str = "urn:hocba:record:1";
 /// The XMLDSig namespace of the `ds:Signature` elements inside `ChuKySo`.
 pub const XMLDSIG_NAMESPACE: &str = "http://www.w3.org/2000/09/xmldsig#";
+/// Local name of the signed data element (in [`NAMESPACE`]).
+pub const DATA_ELEMENT: &str = mapping::names::DATA;
+/// Local name of the element holding the signatures (in [`NAMESPACE`]).
+pub const SIGNATURES_ELEMENT: &str = mapping::names::SIGNATURES;
 /// The `Id` of the data element `DuLieu`, which every signature references as `#data`.
 pub const DATA_ID: &str = "data";
 /// The schema version written in `PhienBanLuocDo`.

@@ -307,7 +307,10 @@ impl<'a, 'p> Canonicalizer<'a, 'p> {
         out.push(b'<');
         out.extend_from_slice(qname.as_bytes());
         for (prefix, uri) in &decls {
-            if uri.bytes().any(|b| matches!(b, b'&' | b'<' | b'"' | b'\t' | b'\n' | b'\r')) {
+            if uri
+                .bytes()
+                .any(|b| matches!(b, b'&' | b'<' | b'"' | b'\t' | b'\n' | b'\r'))
+            {
                 return Err(C14nError::NamespaceUriNeedsEscaping((*uri).to_owned()));
             }
             if prefix.is_empty() {
@@ -439,4 +442,66 @@ pub(crate) fn canonicalize_excluding(
     }
     Canonicalizer::new(element.document().input_text(), inclusive_prefixes, exclude)
         .run(element, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &str) -> String {
+        let mut out = Vec::new();
+        escape_text(s, &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    fn attr(s: &str) -> String {
+        let mut out = Vec::new();
+        escape_attr(s, &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    // C14N 1.0 §2.3 "Text Nodes" and "Attribute Nodes".
+    #[test]
+    fn c14n_2_3_text_escaping() {
+        assert_eq!(
+            text("a&b<c>d\re\"f'g\th\ni"),
+            "a&amp;b&lt;c&gt;d&#xD;e\"f'g\th\ni"
+        );
+        assert_eq!(text("Tiếng Việt"), "Tiếng Việt");
+    }
+
+    #[test]
+    fn c14n_2_3_attribute_escaping() {
+        assert_eq!(
+            attr("a&b<c>d\re\"f'g\th\ni"),
+            "a&amp;b&lt;c>d&#xD;e&quot;f'g&#x9;h&#xA;i"
+        );
+    }
+
+    #[test]
+    fn short_comparisons_match_std() {
+        for (a, b) in [
+            ("", ""),
+            ("a", ""),
+            ("", "a"),
+            ("ab", "a"),
+            ("a", "b"),
+            ("urn:x", "urn:y"),
+        ] {
+            assert_eq!(short_cmp(a, b), a.cmp(b));
+            assert_eq!(short_eq(a, b), a == b);
+        }
+    }
+
+    #[test]
+    fn prefixed_and_unprefixed_names_are_read_from_source() {
+        let doc = roxmltree::Document::parse("<p:a xmlns:p='u'><b/><p:c\n/></p:a>")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let names: Vec<&str> = doc
+            .descendants()
+            .filter(|n| n.is_element())
+            .map(|n| element_qname(doc.input_text(), n).unwrap_or_default())
+            .collect();
+        assert_eq!(names, ["p:a", "b", "p:c"]);
+    }
 }

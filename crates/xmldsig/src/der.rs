@@ -1,5 +1,5 @@
 //! Just enough DER to read what XMLDSig needs from an X.509 certificate: the public key
-//! (to check SignedInfo), and the fields of a [`CertSummary`](crate::CertSummary).
+//! (to check SignedInfo), and the fields of a [`CertSummary`].
 //!
 //! This is **not** certificate validation; path building, key usage, constraints and
 //! revocation belong to a [`TrustPolicy`](crate::TrustPolicy) (the `pki` crate).
@@ -239,7 +239,10 @@ fn render_name(name_der: &[u8]) -> Result<String, CertError> {
 
 fn read_time(r: &mut Reader<'_>) -> Result<i64, CertError> {
     let (tag, c, _) = r.tlv()?;
-    let s = std::str::from_utf8(c).map_err(|_| CertError::Malformed("time"))?;
+    let s = std::str::from_utf8(c)
+        .ok()
+        .filter(|s| s.is_ascii())
+        .ok_or(CertError::Malformed("time"))?;
     let digits = |x: &str| -> Result<i64, CertError> {
         if x.bytes().all(|b| b.is_ascii_digit()) {
             x.parse().map_err(|_| CertError::Malformed("time"))
@@ -261,4 +264,30 @@ fn read_time(r: &mut Reader<'_>) -> Result<i64, CertError> {
     let f = |i: usize| digits(&rest[i..i + 2]);
     crate::time::unix_from_civil(year, f(0)?, f(2)?, f(4)?, f(6)?, f(8)?)
         .ok_or(CertError::Malformed("time value"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_and_truncations_are_errors_not_panics() {
+        for input in [
+            &[][..],
+            &[0x30],
+            &[0x30, 0x84, 0xff, 0xff, 0xff, 0xff],
+            &[0x30, 0x03, 0x02, 0x01],
+            &[0x04, 0x00],
+        ] {
+            assert!(parse_certificate(input).is_err());
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            let _ = parse_certificate(&bytes);
+            let _ = summarize_certificate(&bytes);
+        }
+    }
 }

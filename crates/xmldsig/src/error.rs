@@ -28,6 +28,20 @@ pub enum VerifyError {
         /// The limit.
         limit: u32,
     },
+    /// More signatures than the configured limit.
+    #[error("more than {limit} signatures")]
+    TooManySignatures {
+        /// The limit.
+        limit: usize,
+    },
+    /// A signature with more references than the configured limit.
+    #[error("signature {signature} has more than {limit} references")]
+    TooManyReferences {
+        /// Signature Id.
+        signature: String,
+        /// The limit.
+        limit: usize,
+    },
     /// The document is not UTF-8.
     #[error("document is not UTF-8")]
     NotUtf8,
@@ -276,6 +290,8 @@ impl VerifyError {
             E::TooLarge { .. } => "too_large",
             E::TooDeep { .. } => "too_deep",
             E::TooManyNodes { .. } => "too_many_nodes",
+            E::TooManySignatures { .. } => "too_many_signatures",
+            E::TooManyReferences { .. } => "too_many_references",
             E::NotUtf8 => "not_utf8",
             E::DtdForbidden => "dtd_forbidden",
             E::MalformedXml(_) => "malformed_xml",

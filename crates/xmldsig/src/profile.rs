@@ -16,6 +16,12 @@ pub struct Limits {
     pub max_depth: usize,
     /// Maximum number of nodes of any kind (default 1,000,000).
     pub max_nodes: u32,
+    /// Maximum number of `ds:Signature` elements (default 32).
+    pub max_signatures: usize,
+    /// Maximum number of references per signature (default 64); with the previous limit
+    /// this bounds the canonicalization work of `URI=""` references, which cannot share
+    /// a cache because each excludes its own signature.
+    pub max_references: usize,
 }
 
 impl Default for Limits {
@@ -24,6 +30,8 @@ impl Default for Limits {
             max_bytes: 4 * 1024 * 1024,
             max_depth: 64,
             max_nodes: 1_000_000,
+            max_signatures: 32,
+            max_references: 64,
         }
     }
 }

@@ -76,13 +76,24 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// Inserts `signature_value` (raw: PKCS#1 v1.5 bytes for RSA, 64-byte `r || s` for
-    /// ECDSA — not DER) and returns the signed document. The value is checked against
+    /// Inserts `signature_value` (raw PKCS#1 v1.5 bytes for RSA; for ECDSA the 64-byte
+    /// `r || s` form, or a DER `ECDSA-Sig-Value` which is converted, since the document
+    /// always carries `r || s`) and returns the signed document. The value is checked against
     /// the signer certificate first, so a wrong remote answer never yields a document.
     ///
     /// # Errors
     /// [`SignError::SignatureValueInvalid`] if the value does not verify.
     pub fn finish(self, signature_value: &[u8]) -> Result<Vec<u8>, SignError> {
+        let converted;
+        let signature_value = if self.algorithm == SignatureAlgorithm::EcdsaP256Sha256
+            && signature_value.len() != 64
+        {
+            converted =
+                ecdsa_der_to_fixed(signature_value).ok_or(SignError::SignatureValueInvalid)?;
+            &converted[..]
+        } else {
+            signature_value
+        };
         UnparsedPublicKey::new(self.algorithm.verification(), &self.public_key)
             .verify(&self.signed_info_c14n, signature_value)
             .map_err(|_| SignError::SignatureValueInvalid)?;
@@ -125,6 +136,10 @@ pub fn sign_next(
 /// child of the container, so earlier signatures stay byte for byte.
 ///
 /// Earlier signatures are *not* verified here; callers verify before signing.
+///
+/// Deterministic: the same inputs always give the same `SignedInfo`, so a server waiting
+/// minutes for a phone-based signing service may drop the [`Prepared`] and rebuild it
+/// from the stored document and properties when the signature value arrives.
 ///
 /// # Errors
 /// [`SignError::InvalidDocument`] if the document breaks the profile or layout,
@@ -404,15 +419,50 @@ fn subtree_digest(node: Node<'_, '_>, buf: &mut Vec<u8>) -> Result<[u8; 32], Sig
 
 fn c14n_internal(e: c14n::C14nError) -> SignError {
     SignError::InvalidDocument(match e {
-        c14n::C14nError::NamespaceUriNeedsEscaping(uri) => VerifyError::UnsupportedNamespaceUri { uri },
+        c14n::C14nError::NamespaceUriNeedsEscaping(uri) => {
+            VerifyError::UnsupportedNamespaceUri { uri }
+        }
         other => VerifyError::MalformedXml(other.to_string()),
     })
 }
 
+/// Copies a SHA-256 digest into an array. Invariant: only SHA-256 digests (32 bytes)
+/// are passed, so the copy cannot panic.
 pub(crate) fn to32(d: digest::Digest) -> [u8; 32] {
     let mut out = [0u8; 32];
-    out.copy_from_slice(&d.as_ref()[..32]);
+    out.copy_from_slice(d.as_ref());
     out
+}
+
+/// Converts a DER `SEQUENCE { r INTEGER, s INTEGER }` into the 64-byte `r || s` form.
+fn ecdsa_der_to_fixed(der: &[u8]) -> Option<[u8; 64]> {
+    let (&0x30, rest) = der.split_first()? else {
+        return None;
+    };
+    let (&len, body) = rest.split_first()?;
+    if usize::from(len) != body.len() || len >= 0x80 {
+        return None;
+    }
+    let mut out = [0u8; 64];
+    let mut body = body;
+    for half in 0..2 {
+        let (&0x02, rest) = body.split_first()? else {
+            return None;
+        };
+        let (&n, rest) = rest.split_first()?;
+        let n = usize::from(n);
+        let int = rest.get(..n)?;
+        body = &rest[n..];
+        let int = match int {
+            [0, tail @ ..] if tail.first().is_some_and(|b| b & 0x80 != 0) => tail,
+            other => other,
+        };
+        if int.is_empty() || int.len() > 32 {
+            return None;
+        }
+        out[half * 32 + 32 - int.len()..half * 32 + 32].copy_from_slice(int);
+    }
+    body.is_empty().then_some(out)
 }
 
 /// Property text must be representable in XML 1.0 (no control characters but TAB/LF/CR).

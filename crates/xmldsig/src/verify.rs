@@ -65,7 +65,9 @@ pub struct SignatureReport {
 /// expected role in that order. Default [`Limits`].
 ///
 /// Each signature's `SignedInfo` is checked with the key of the trust-validated
-/// certificate before any reference is dereferenced.
+/// certificate before any reference is dereferenced. For a chain still in progress pass
+/// the prefix of the roles signed so far (e.g. `["GVCN"]` before the principal signs);
+/// `None` skips the count and role checks.
 ///
 /// # Errors
 /// The first rejection found, as a [`VerifyError`] variant.
@@ -110,29 +112,44 @@ pub fn verify_chain_with_limits(
     if n == 0 {
         return Err(VerifyError::NoSignatures);
     }
+    if n > limits.max_signatures {
+        return Err(VerifyError::TooManySignatures {
+            limit: limits.max_signatures,
+        });
+    }
 
     // Parse and check the structure of every signature before any cryptography.
     let mut parsed = Vec::with_capacity(n);
     for (i, sig) in located.signatures.iter().enumerate() {
         let label = format!("sig{}", i + 1);
-        let parts = parse_signature(*sig, &label, Mode::Chain)?;
+        let parts = parse_signature(*sig, &label, Mode::Chain, limits)?;
         let props_id = format!("{label}-props");
         let mut expected: Vec<String> = Vec::with_capacity(i + 2);
         expected.push(format!("#{}", located.data_id));
         expected.extend((1..=i).map(|j| format!("#sig{j}")));
         expected.push(format!("#{props_id}"));
         for (pos, r) in parts.references.iter().enumerate() {
-            if !expected.contains(&r.uri.to_owned()) {
+            if !expected.iter().any(|e| e == r.uri) {
                 return Err(VerifyError::UnexpectedReference {
                     signature: label,
                     uri: r.uri.to_owned(),
                 });
             }
-            if expected[pos] != r.uri {
-                return Err(VerifyError::MissingReference {
-                    signature: label,
-                    uri: expected[pos].clone(),
-                });
+            match expected.get(pos) {
+                Some(e) if e == r.uri => {}
+                Some(e) => {
+                    return Err(VerifyError::MissingReference {
+                        signature: label,
+                        uri: e.clone(),
+                    });
+                }
+                // More references than prescribed (e.g. one repeated).
+                None => {
+                    return Err(VerifyError::UnexpectedReference {
+                        signature: label,
+                        uri: r.uri.to_owned(),
+                    });
+                }
             }
         }
         if parts.references.len() < expected.len() {
@@ -245,12 +262,17 @@ pub fn verify_signatures_only_with_limits(
     if sigs.is_empty() {
         return Err(VerifyError::NoSignatures);
     }
+    if sigs.len() > limits.max_signatures {
+        return Err(VerifyError::TooManySignatures {
+            limit: limits.max_signatures,
+        });
+    }
     let mut parsed = Vec::with_capacity(sigs.len());
     for (i, sig) in sigs.iter().enumerate() {
         let label = sig
             .attribute("Id")
             .map_or_else(|| format!("#{}", i + 1), str::to_owned);
-        let parts = parse_signature(*sig, &label, Mode::SignaturesOnly)?;
+        let parts = parse_signature(*sig, &label, Mode::SignaturesOnly, limits)?;
         let mut targets = Vec::with_capacity(parts.references.len());
         for r in &parts.references {
             let target = if r.uri.is_empty() {
@@ -451,7 +473,9 @@ impl DigestCache {
 
 fn internal(e: c14n::C14nError) -> VerifyError {
     match e {
-        c14n::C14nError::NamespaceUriNeedsEscaping(uri) => VerifyError::UnsupportedNamespaceUri { uri },
+        c14n::C14nError::NamespaceUriNeedsEscaping(uri) => {
+            VerifyError::UnsupportedNamespaceUri { uri }
+        }
         other => VerifyError::MalformedXml(other.to_string()),
     }
 }
@@ -586,6 +610,7 @@ fn parse_signature<'a, 'i>(
     sig: Node<'a, 'i>,
     label: &str,
     mode: Mode,
+    limits: &Limits,
 ) -> Result<SignatureParts<'a, 'i>, VerifyError> {
     check_attrs(sig, &["Id"], label)?;
     let kids = element_children(sig, label)?;
@@ -643,6 +668,12 @@ fn parse_signature<'a, 'i>(
     }
     if si.len() < 3 {
         return Err(malformed(label, "SignedInfo has no Reference"));
+    }
+    if si.len() - 2 > limits.max_references {
+        return Err(VerifyError::TooManyReferences {
+            signature: label.to_owned(),
+            limit: limits.max_references,
+        });
     }
     let mut references = Vec::with_capacity(si.len() - 2);
     for r in &si[2..] {

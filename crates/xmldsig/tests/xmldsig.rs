@@ -521,6 +521,18 @@ fn remote_signing_produces_the_same_bytes_as_sign_next() {
     )
     .unwrap();
     assert_eq!(prepared.signature_id, "sig1");
+    let again = prepare_next_signature(
+        doc.as_bytes(),
+        &layout(),
+        &id.chain,
+        SignatureAlgorithm::RsaSha256,
+        &props("GVCN"),
+    )
+    .unwrap();
+    assert_eq!(
+        again.signed_info_c14n, prepared.signed_info_c14n,
+        "prepare is deterministic"
+    );
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &prepared.signed_info_c14n);
     assert_eq!(digest.as_ref(), prepared.digest_to_sign);
     // "Elsewhere": the remote service signs the canonical SignedInfo.
@@ -539,6 +551,43 @@ fn remote_signing_produces_the_same_bytes_as_sign_next() {
         prepared.finish(&value[..100]),
         Err(SignError::SignatureValueInvalid)
     );
+}
+
+/// Remote ECDSA services often answer in DER; `finish` accepts it and writes `r || s`.
+#[test]
+fn remote_ecdsa_signature_in_der_is_accepted() {
+    let id = &pki().seal;
+    let prepared = prepare_next_signature(
+        record().as_bytes(),
+        &layout(),
+        &id.chain,
+        SignatureAlgorithm::EcdsaP256Sha256,
+        &props("DAU"),
+    )
+    .unwrap();
+    let pkcs8 = pem_body(&id.key_pem);
+    let key = aws_lc_rs::signature::EcdsaKeyPair::from_pkcs8(
+        &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+        &pkcs8,
+    )
+    .unwrap();
+    let der = key
+        .sign(
+            &aws_lc_rs::rand::SystemRandom::new(),
+            &prepared.signed_info_c14n,
+        )
+        .unwrap();
+    assert_ne!(der.as_ref().len(), 64);
+    let doc = prepared.finish(der.as_ref()).unwrap();
+    verify_chain(&doc, &layout(), &policy(), Some(&["DAU"])).unwrap();
+}
+
+fn pem_body(pem: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap()
 }
 
 #[test]
@@ -1003,6 +1052,19 @@ fn attack_corpus() -> Vec<Attack> {
             }),
             "missing_reference",
         ),
+        attack(
+            "reference-repeated",
+            in_sig(good, 1, |s| {
+                let i = s.find("<ds:Reference URI=\"#data\"").unwrap();
+                let j = i + s[i..].find("</ds:Reference>").unwrap() + "</ds:Reference>".len();
+                format!("{}{}", &s[..j], &s[j..]).replacen(
+                    "</ds:SignedInfo>",
+                    &format!("{}</ds:SignedInfo>", &s[i..j]),
+                    1,
+                )
+            }),
+            "unexpected_reference",
+        ),
         // Identifiers.
         attack(
             "duplicate-id",
@@ -1224,6 +1286,19 @@ fn attack_corpus() -> Vec<Attack> {
         ..Limits::default()
     });
     v.push(nodes);
+    let mut many = attack("too-many-signatures", good, "too_many_signatures");
+    many.limits = Some(Limits {
+        max_signatures: 2,
+        ..Limits::default()
+    });
+    many.roles = None;
+    v.push(many);
+    let mut refs = attack("too-many-references", good, "too_many_references");
+    refs.limits = Some(Limits {
+        max_references: 3,
+        ..Limits::default()
+    });
+    v.push(refs);
     let mut none = attack("no-signatures-without-roles", record(), "no_signatures");
     none.roles = None;
     v.push(none);
@@ -1258,10 +1333,19 @@ fn attack_corpus_is_rejected_with_expected_reasons() {
     );
     if let Ok(dir) = std::env::var("HOCBA_WRITE_ATTACKS") {
         std::fs::create_dir_all(&dir).unwrap();
-        let mut index = String::new();
+        let mut index =
+            String::from("# file\texpected VerifyError::code()\texpected roles\tlimits\n");
         for a in &corpus {
             std::fs::write(Path::new(&dir).join(format!("{}.xml", a.name)), &a.doc).unwrap();
-            index.push_str(&format!("{}.xml\t{}\n", a.name, a.expected));
+            let roles = a.roles.map_or_else(|| "-".to_owned(), |r| r.join(","));
+            let limits = match a.limits {
+                None => "default".to_owned(),
+                Some(l) => format!("{l:?}"),
+            };
+            index.push_str(&format!(
+                "{}.xml\t{}\t{roles}\t{limits}\n",
+                a.name, a.expected
+            ));
         }
         std::fs::write(Path::new(&dir).join("EXPECTED.tsv"), index).unwrap();
         std::fs::write(Path::new(&dir).join("root.pem"), &pki().root_pem).unwrap();
@@ -1453,6 +1537,38 @@ fn documents_signed_by_xmlsec1_verify_with_signatures_only() {
         report.signatures[0].algorithm,
         SignatureAlgorithm::EcdsaP256Sha256
     );
+    // InclusiveNamespaces PrefixList on the reference transform and on SignedInfo: the
+    // in-scope but unused prefix `b` must be rendered by both sides.
+    let inclusive = XMLSEC_TEMPLATE_ID
+        .replace("<HocBa xmlns=\"urn:hocba:record:1\">", "<HocBa xmlns=\"urn:hocba:record:1\" xmlns:b=\"urn:b\">")
+        .replace(
+            "<ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>",
+            "<ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"><ec:InclusiveNamespaces xmlns:ec=\"http://www.w3.org/2001/10/xml-exc-c14n#\" PrefixList=\"b #default\"/></ds:Transform>",
+        )
+        .replace(
+            "<ds:CanonicalizationMethod Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>",
+            "<ds:CanonicalizationMethod Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"><ec:InclusiveNamespaces xmlns:ec=\"http://www.w3.org/2001/10/xml-exc-c14n#\" PrefixList=\"b\"/></ds:CanonicalizationMethod>",
+        );
+    let signed_incl = xmlsec_sign(
+        dir.path(),
+        &inclusive,
+        &p.seal,
+        Some("urn:hocba:record:1:DuLieu"),
+    );
+    verify_signatures_only(&signed_incl, &direct_policy_for(&p.seal), T).unwrap();
+    // Dropping the prefix list changes the canonical form, so the digest no longer matches.
+    let text = String::from_utf8(signed_incl).unwrap();
+    let without = replace1(
+        &text,
+        " PrefixList=\"b #default\"",
+        " PrefixList=\"#default\"",
+    );
+    assert_eq!(
+        verify_signatures_only(without.as_bytes(), &direct_policy_for(&p.seal), T)
+            .unwrap_err()
+            .code(),
+        "bad_signature_value"
+    );
     // Untrusted when the anchor is something else.
     let err = verify_signatures_only(&signed, &direct_policy_for(&p.foreign), T).unwrap_err();
     assert_eq!(err.code(), "untrusted");
@@ -1480,7 +1596,12 @@ impl Rng {
     }
 }
 
-const URIS: [&str; 4] = ["urn:x", "urn:y", "http://example.com/z?q=1", "urn:vi:tieng-viet"];
+const URIS: [&str; 4] = [
+    "urn:x",
+    "urn:y",
+    "http://example.com/z?q=1",
+    "urn:vi:tieng-viet",
+];
 const TEXTS: [&str; 10] = [
     "Tiếng Việt có dấu",
     "a &amp; b",
@@ -1493,7 +1614,16 @@ const TEXTS: [&str; 10] = [
     "]]&gt;",
     "đ Đ ư ơ",
 ];
-const VALUES: [&str; 8] = ["plain", "&amp;&lt;&gt;", "&quot;'", "a&#9;b&#10;c&#13;d", "tab\there", "Nguyễn", "", "line\nbreak"];
+const VALUES: [&str; 8] = [
+    "plain",
+    "&amp;&lt;&gt;",
+    "&quot;'",
+    "a&#9;b&#10;c&#13;d",
+    "tab\there",
+    "Nguyễn",
+    "",
+    "line\nbreak",
+];
 
 /// Generates an element with random namespace declarations, prefixes, attributes and
 /// mixed content; `scope` maps prefixes ("" = default) to URIs ("" = none).
@@ -1508,8 +1638,15 @@ fn gen_element(
     let mut decls = String::new();
     for _ in 0..rng.below(3) {
         let prefix = rng.pick(&["", "a", "b", "c"]);
-        let uri = if prefix.is_empty() && rng.below(3) == 0 { "" } else { rng.pick(&URIS) };
-        if decls.contains(&format!("xmlns{}{prefix}=", if prefix.is_empty() { "" } else { ":" })) {
+        let uri = if prefix.is_empty() && rng.below(3) == 0 {
+            ""
+        } else {
+            rng.pick(&URIS)
+        };
+        if decls.contains(&format!(
+            "xmlns{}{prefix}=",
+            if prefix.is_empty() { "" } else { ":" }
+        )) {
             continue;
         }
         if prefix.is_empty() {
@@ -1520,7 +1657,12 @@ fn gen_element(
         scope.push((prefix.to_owned(), uri.to_owned()));
     }
     let lookup = |scope: &Vec<(String, String)>, p: &str| {
-        scope.iter().rev().find(|(q, _)| q == p).map(|(_, u)| u.clone()).unwrap_or_default()
+        scope
+            .iter()
+            .rev()
+            .find(|(q, _)| q == p)
+            .map(|(_, u)| u.clone())
+            .unwrap_or_default()
     };
     let declared: Vec<String> = ["a", "b", "c"]
         .iter()
@@ -1533,12 +1675,24 @@ fn gen_element(
     } else {
         String::new()
     };
-    let local = if is_target { "T" } else { rng.pick(&["e", "f", "Gà", "h"]) };
-    let qname = if prefix.is_empty() { local.to_owned() } else { format!("{prefix}:{local}") };
+    let local = if is_target {
+        "T"
+    } else {
+        rng.pick(&["e", "f", "Gà", "h"])
+    };
+    let qname = if prefix.is_empty() {
+        local.to_owned()
+    } else {
+        format!("{prefix}:{local}")
+    };
     out.push_str(&format!("<{qname}{decls}"));
     if is_target {
         out.push_str(" Id=\"target\"");
-        *target = Some(format!("{}:T", lookup(scope, &prefix)).trim_start_matches(':').to_owned());
+        *target = Some(
+            format!("{}:T", lookup(scope, &prefix))
+                .trim_start_matches(':')
+                .to_owned(),
+        );
     }
     let mut used: Vec<(String, String)> = Vec::new();
     for _ in 0..rng.below(4) {
@@ -1548,12 +1702,23 @@ fn gen_element(
             String::new()
         };
         let al = rng.pick(&["x", "y", "z"]);
-        let key = (if ap.is_empty() { String::new() } else { lookup(scope, &ap) }, al.to_owned());
+        let key = (
+            if ap.is_empty() {
+                String::new()
+            } else {
+                lookup(scope, &ap)
+            },
+            al.to_owned(),
+        );
         if used.contains(&key) {
             continue;
         }
         used.push(key);
-        let aq = if ap.is_empty() { al.to_owned() } else { format!("{ap}:{al}") };
+        let aq = if ap.is_empty() {
+            al.to_owned()
+        } else {
+            format!("{ap}:{al}")
+        };
         out.push_str(&format!(" {aq}=\"{}\"", rng.pick(&VALUES)));
     }
     if depth >= 4 || rng.below(5) == 0 {
@@ -1597,20 +1762,130 @@ fn random_subtrees_signed_by_xmlsec1_verify_with_ours() {
         let template = XMLSEC_TEMPLATE_ID
             .replace("<HocBa xmlns=\"urn:hocba:record:1\">", &body)
             .replace("</HocBa>", "</R>")
-            .replace("<DuLieu Id=\"data\"><HocSinh HoTen=\"Phạm Đức Duy\"/><Diem>9,5</Diem></DuLieu>", "")
+            .replace(
+                "<DuLieu Id=\"data\"><HocSinh HoTen=\"Phạm Đức Duy\"/><Diem>9,5</Diem></DuLieu>",
+                "",
+            )
             .replace("URI=\"#data\"", "URI=\"#target\"");
         // Whole-document canonical form against xmllint first.
         let plain = dir.path().join("plain.xml");
         std::fs::write(&plain, &template).unwrap();
-        let out = tool("xmllint").arg("--exc-c14n").arg(&plain).output().unwrap();
+        let out = tool("xmllint")
+            .arg("--exc-c14n")
+            .arg(&plain)
+            .output()
+            .unwrap();
         assert!(out.status.success());
         let parsed = roxmltree::Document::parse(&template).unwrap();
         let mut ours = Vec::new();
         c14n::canonicalize_document(&parsed, &[], None, &mut ours).unwrap();
-        assert_eq!(String::from_utf8(ours).unwrap(), String::from_utf8(out.stdout).unwrap(), "seed {seed:#x}");
+        assert_eq!(
+            String::from_utf8(ours).unwrap(),
+            String::from_utf8(out.stdout).unwrap(),
+            "seed {seed:#x}"
+        );
         let signed = xmlsec_sign(dir.path(), &template, &p.seal, Some(&target));
         let result = verify_signatures_only(&signed, &direct_policy_for(&p.seal), T);
-        assert!(result.is_ok(), "seed {seed:#x}: {result:?}\n{}", String::from_utf8_lossy(&signed));
+        assert!(
+            result.is_ok(),
+            "seed {seed:#x}: {result:?}\n{}",
+            String::from_utf8_lossy(&signed)
+        );
         checked += 1;
     }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+    /// Random byte edits of a valid chain never panic the verifier, and a letter or digit
+    /// changed inside the data element is always rejected.
+    #[test]
+    fn random_edits_never_panic(pos in 0usize..20_000, byte in proptest::prelude::any::<u8>(), cut in proptest::prelude::any::<bool>()) {
+        let good = chain3().as_bytes();
+        let pos = pos % good.len();
+        let mut doc = good.to_vec();
+        if cut {
+            doc.truncate(pos);
+        } else {
+            doc[pos] = byte;
+        }
+        let result = verify_chain(&doc, &layout(), &policy(), Some(&ROLES));
+        let data_start = chain3().find("<DuLieu").unwrap();
+        let data_end = chain3().find("</DuLieu>").unwrap();
+        // An alphanumeric byte replaced by another one always changes a name, a value or
+        // text (whitespace edits between attributes may legitimately be neutral).
+        if !cut
+            && (data_start..data_end).contains(&pos)
+            && good[pos] != byte
+            && good[pos].is_ascii_alphanumeric()
+            && byte.is_ascii_alphanumeric()
+        {
+            proptest::prop_assert!(result.is_err(), "edit at {} accepted", pos);
+        }
+    }
+}
+
+/// Rejections specific to `verify_signatures_only` (enveloped and `#id` references).
+#[test]
+fn signatures_only_mode_rejections() {
+    let p = pki();
+    let dir = tempfile::tempdir().unwrap();
+    let policy = direct_policy_for(&p.teacher);
+    let signed = String::from_utf8(xmlsec_sign(
+        dir.path(),
+        XMLSEC_TEMPLATE_ENVELOPED,
+        &p.teacher,
+        None,
+    ))
+    .unwrap();
+    let code = |doc: &str| {
+        verify_signatures_only(doc.as_bytes(), &policy, T)
+            .unwrap_err()
+            .code()
+    };
+    // URI="" without the enveloped transform.
+    let no_env = replace1(
+        &signed,
+        "<Transform Algorithm=\"http://www.w3.org/2000/09/xmldsig#enveloped-signature\"/>",
+        "",
+    );
+    assert_eq!(code(&no_env), "wrong_transforms");
+    // Enveloped transform after exc-c14n.
+    let order = replace1(
+        &no_env,
+        "<Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>",
+        "<Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/><Transform Algorithm=\"http://www.w3.org/2000/09/xmldsig#enveloped-signature\"/>",
+    );
+    assert_eq!(code(&order), "wrong_transforms");
+    // Unresolvable same-document reference.
+    assert_eq!(
+        code(&replace1(&signed, "URI=\"\"", "URI=\"#nowhere\"")),
+        "unresolved_reference"
+    );
+    // Enveloped transform on a reference that does not contain the signature.
+    let sibling = replace1(&signed, "<x:Lop ", "<x:Lop Id=\"lop\" ");
+    assert_eq!(
+        code(&replace1(&sibling, "URI=\"\"", "URI=\"#lop\"")),
+        "forbidden_transform"
+    );
+    // A second, unsigned copy of the content is still covered by URI="": digest fails.
+    assert_eq!(
+        code(&replace1(
+            &signed,
+            "</BangDiem>",
+            "<x:Lop xmlns:x=\"urn:example:x\">giả</x:Lop></BangDiem>"
+        )),
+        "digest_mismatch"
+    );
+    // No signature at all.
+    assert_eq!(code("<a/>"), "no_signatures");
+    // DTDs are refused in this mode too.
+    assert_eq!(
+        code(&format!(
+            "<!DOCTYPE BangDiem>{}",
+            signed.trim_start_matches("<?xml version=\"1.0\" encoding=\"UTF-8\"?>")
+        )),
+        "dtd_forbidden"
+    );
 }
