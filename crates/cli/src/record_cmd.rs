@@ -317,7 +317,9 @@ mod tests {
     #[test]
     fn civil_dates_from_unix_days() {
         assert_eq!(civil_from_days(0).to_string(), "1970-01-01");
-        assert_eq!(civil_from_days(20_517).to_string(), "2026-03-03");
+        assert_eq!(civil_from_days(20_517).to_string(), "2026-03-05");
+        assert_eq!(civil_from_days(20_782).to_string(), "2026-11-25");
+        assert_eq!(civil_from_days(59).to_string(), "1970-03-01");
         assert_eq!(civil_from_days(11_016).to_string(), "2000-02-29");
     }
 }
