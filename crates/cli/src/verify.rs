@@ -138,14 +138,6 @@ fn verify_record(doc: &[u8], trust: &pki::TrustStore, allow_incomplete: bool) ->
         "grade": r.class.grade.get(),
         "class": r.class.name.to_string(),
     });
-    if let Err(mismatches) = record::recompute_check(r) {
-        let reason = mismatches
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; ");
-        return Outcome::invalid("recompute-mismatch", reason, Some(summary));
-    }
     let roles = record::default_chain_codes(r.school.level);
     let n = parsed.signatures.len();
     if n == 0 {
@@ -160,15 +152,25 @@ fn verify_record(doc: &[u8], trust: &pki::TrustStore, allow_incomplete: bool) ->
     } else {
         &roles
     };
-    match xmldsig::verify_chain(doc, &record_layout(), trust, Some(expected)) {
-        Ok(report) => Outcome {
-            valid: true,
-            code: None,
-            reason: None,
-            record: Some(summary),
-            signatures: report.signatures,
-        },
-        Err(e) => Outcome::invalid(e.code(), e.to_string(), Some(summary)),
+    let report = match xmldsig::verify_chain(doc, &record_layout(), trust, Some(expected)) {
+        Ok(report) => report,
+        Err(e) => return Outcome::invalid(e.code(), e.to_string(), Some(summary)),
+    };
+    // Signed as it is; now the numbers must be the engine's for the record's own inputs.
+    if let Err(mismatches) = record::recompute_check(r) {
+        let reason = mismatches
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Outcome::invalid("recompute-mismatch", reason, Some(summary));
+    }
+    Outcome {
+        valid: true,
+        code: None,
+        reason: None,
+        record: Some(summary),
+        signatures: report.signatures,
     }
 }
 

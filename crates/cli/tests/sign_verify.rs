@@ -240,3 +240,116 @@ fn tampered_untrusted_or_incomplete_records_are_invalid() {
     );
     assert_eq!(verify(&s, &s.path("nope.xml"), &[]).status.code(), Some(2));
 }
+
+/// The byte range of the `n`-th (1-based) `<ds:Signature …>…</ds:Signature>` element.
+fn signature_range(xml: &str, n: usize) -> std::ops::Range<usize> {
+    let open = format!("Id=\"sig{n}\">");
+    let id_at = xml.find(&open).unwrap();
+    let start = xml[..id_at].rfind("<ds:Signature ").unwrap();
+    let end = id_at + xml[id_at..].find("</ds:Signature>").unwrap() + "</ds:Signature>".len();
+    start..end
+}
+
+fn verify_code(s: &Setup, xml: &str, name: &str) -> String {
+    let path = s.path(name);
+    std::fs::write(&path, xml).unwrap();
+    let out = verify(s, &path, &["--json"]);
+    assert_eq!(out.status.code(), Some(1), "{name} must be invalid");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["valid"], false);
+    report["code"].as_str().unwrap().to_string()
+}
+
+/// Issue 4, "done when": a record computed by the engine, signed teacher → principal →
+/// seal, validates against the XSD and verifies with ours and with xmlsec1; one changed
+/// score, one changed signature byte, swapped signatures or a moved signed element make
+/// `hocba verify` exit 1 with a precise reason.
+#[test]
+fn engine_record_signed_in_order_passes_xsd_ours_and_xmlsec1_and_tampering_is_caught() {
+    let s = setup();
+    let signed = signed_chain(&s);
+    let xml = std::fs::read_to_string(&signed).unwrap();
+
+    let xsd = concat!(env!("CARGO_MANIFEST_DIR"), "/../record/schema/hocba-v1.xsd");
+    let lint = Command::new("xmllint")
+        .args(["--noout", "--schema", xsd, &signed])
+        .output()
+        .expect("xmllint is installed (scripts/test installs libxml2-utils)");
+    assert!(
+        lint.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lint.stderr)
+    );
+
+    for k in 1..=3 {
+        let out = Command::new("xmlsec1")
+            .args([
+                "--verify",
+                "--id-attr:Id",
+                "urn:hocba:record:1:DuLieu",
+                "--id-attr:Id",
+                "http://www.w3.org/2000/09/xmldsig#:Signature",
+                "--id-attr:Id",
+                "http://www.w3.org/2000/09/xmldsig#:Object",
+                "--trusted-pem",
+                &s.pki("root.pem"),
+                "--untrusted-pem",
+                &s.pki("school-ca.pem"),
+                "--node-id",
+                &format!("sig{k}"),
+                &signed,
+            ])
+            .output()
+            .expect("xmlsec1 is installed (scripts/test installs it)");
+        assert!(
+            out.status.success(),
+            "xmlsec1 rejects sig{k}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    // One score inside the signed data.
+    let tag = "<DiemCuoiKy>";
+    let at = xml.find(tag).unwrap() + tag.len();
+    let end = at + xml[at..].find('<').unwrap();
+    let other = if &xml[at..end] == "5" { "6" } else { "5" };
+    let changed = format!("{}{other}{}", &xml[..at], &xml[end..]);
+    assert_eq!(verify_code(&s, &changed, "score.xml"), "digest_mismatch");
+
+    // One byte of the principal's signature value.
+    let sv = "<ds:SignatureValue>";
+    let sig2 = signature_range(&xml, 2);
+    let at = sig2.start + xml[sig2.clone()].find(sv).unwrap() + sv.len();
+    let flipped = if &xml[at..=at] == "A" { "B" } else { "A" };
+    let changed = format!("{}{flipped}{}", &xml[..at], &xml[at + 1..]);
+    assert_eq!(
+        verify_code(&s, &changed, "sigbyte.xml"),
+        "bad_signature_value"
+    );
+
+    // The principal's and the seal's signatures swapped.
+    let (r2, r3) = (signature_range(&xml, 2), signature_range(&xml, 3));
+    let swapped = format!(
+        "{}{}{}{}",
+        &xml[..r2.start],
+        &xml[r3.clone()],
+        &xml[r2.end..r3.start],
+        &xml[r2.clone()]
+    ) + &xml[r3.end..];
+    let code = verify_code(&s, &swapped, "swapped.xml");
+    assert_eq!(code, "signature_out_of_order");
+
+    // The signed data moved inside the signatures container (a wrapping attack).
+    let data_start = xml.find("<DuLieu").unwrap();
+    let data_end = xml.find("</DuLieu>").unwrap() + "</DuLieu>".len();
+    let container = xml.find("<ChuKySo>").unwrap() + "<ChuKySo>".len();
+    let moved = format!(
+        "{}{}{}{}",
+        &xml[..data_start],
+        &xml[data_end..container],
+        &xml[data_start..data_end],
+        &xml[container..]
+    );
+    let code = verify_code(&s, &moved, "moved.xml");
+    assert_eq!(code, "unexpected-element");
+}
