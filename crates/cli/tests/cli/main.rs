@@ -1,0 +1,7 @@
+//! The `hocba` binary's integration tests, one test binary (STYLE.md): each module
+//! drives the built command as a user would.
+
+mod architecture;
+mod demo_seed;
+mod rules_eval;
+mod sign_verify;
