@@ -70,7 +70,11 @@ async fn seed(args: SeedArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("the database already holds schools; seed an empty database");
     }
     let data = demo::generate(args.seed);
-    let counts = write(&store, &data).await?;
+    // One argon2id hash of the demo password for every account: hashing is slow on
+    // purpose, and every demo account shares the password anyway.
+    let password_hash = school::hash_password(school::DEMO_PASSWORD)
+        .map_err(|e| anyhow::anyhow!("hashing the demo password: {e}"))?;
+    let counts = write(&store, &data, &password_hash).await?;
     println!(
         "seeded {} schools, {} staff accounts, {} classes, {} students ({} rows) for {}",
         data.schools.len(),
@@ -80,8 +84,44 @@ async fn seed(args: SeedArgs) -> anyhow::Result<ExitCode> {
         counts.rows,
         data.year
     );
+    print_logins(&data);
     store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// One login per role of the THCS school (every account's password is the demo one).
+fn print_logins(data: &DemoData) {
+    let Some(school) = data
+        .schools
+        .iter()
+        .find(|s| s.level == Level::LowerSecondary)
+        .or(data.schools.first())
+    else {
+        return;
+    };
+    println!(
+        "logins at {} (password for every account: {}; start with `hocba serve --demo`):",
+        school.name,
+        school::DEMO_PASSWORD
+    );
+    let roles = [
+        (demo::Role::Admin, "admin"),
+        (demo::Role::Principal, "principal"),
+        (demo::Role::Homeroom, "homeroom"),
+        (demo::Role::SubjectTeacher, "subject_teacher"),
+        (demo::Role::Clerk, "clerk"),
+    ];
+    for (role, label) in roles {
+        // A plain subject teacher is clearer than a homeroom teacher who also teaches.
+        let account = school
+            .staff
+            .iter()
+            .find(|s| s.roles == [role])
+            .or_else(|| school.staff.iter().find(|s| s.roles.contains(&role)));
+        if let Some(s) = account {
+            println!("  {label:<16} {}", s.username);
+        }
+    }
 }
 
 struct Written {
@@ -92,8 +132,9 @@ struct Written {
 }
 
 /// Writes the demo data: schools, staff and classes one by one (they need ids), then
-/// every student and assessment in one batch transaction.
-async fn write(store: &Store, data: &DemoData) -> anyhow::Result<Written> {
+/// every student and assessment in one batch transaction. Every account gets
+/// `password_hash` (the PHC string of the demo password).
+async fn write(store: &Store, data: &DemoData, password_hash: &str) -> anyhow::Result<Written> {
     let year = data.year;
     store
         .insert_school_year(&SchoolYearInfo {
@@ -124,7 +165,7 @@ async fn write(store: &Store, data: &DemoData) -> anyhow::Result<Written> {
                     full_name: s.full_name.clone(),
                     username: s.username.clone(),
                     roles: s.roles.iter().map(|r| role(*r)).collect(),
-                    password_hash: None,
+                    password_hash: Some(password_hash.to_owned()),
                 })
                 .await?;
             ids.insert(s.username.as_str(), id);

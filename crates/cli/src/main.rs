@@ -9,6 +9,7 @@ mod demo;
 mod keys;
 mod record_cmd;
 mod rules;
+mod serve;
 mod sign;
 mod verify;
 
@@ -38,6 +39,8 @@ enum Command {
     /// Keys and certificates: demo PKI.
     #[command(subcommand)]
     Keys(keys::Command),
+    /// The school server: login, grade entry, class summaries (Vietnamese web pages).
+    Serve(serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +52,7 @@ fn main() -> ExitCode {
         Command::Sign(args) => sign::run(*args),
         Command::Verify(args) => verify::run(args),
         Command::Record(cmd) => record_cmd::run(cmd),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(code) => code,

@@ -11,6 +11,8 @@ mod people;
 mod reports;
 mod row;
 mod schools;
+mod sessions;
+mod sheets;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -26,6 +28,8 @@ pub use batch::{Batch, BatchCounts};
 pub use error::{Error, Result};
 pub use model::*;
 pub use reports::{ClassSize, SchoolCounts, TableCounts};
+pub use sessions::{NewSession, Session};
+pub use sheets::{SheetMarks, semester_term};
 
 /// The file name of the embedded database inside a data directory.
 pub const SQLITE_FILE_NAME: &str = "hocba.sqlite3";

@@ -6,8 +6,8 @@ mod support;
 use domain::{Level, Score, StudentCode};
 use store::{
     Absences, Backend, Batch, ClassSize, CommentResult, ConductEntry, ConductRating, Enrolment,
-    EnrolmentKey, Error, QualityItem, QualityRating, RetakeResult, RetrainedConduct, Role,
-    SchoolYearInfo, ScoreSheetRow, Semester, Store, SubjectAssignment, SubjectComment,
+    EnrolmentKey, Error, NewSession, QualityItem, QualityRating, RetakeResult, RetrainedConduct,
+    Role, SchoolYearInfo, ScoreSheetRow, Semester, Store, SubjectAssignment, SubjectComment,
     SubjectScores, SummerRetake, Term, Tt27Level, Tt27Period, Tt27Quality, Tt27SubjectEvaluation,
 };
 use support::*;
@@ -54,6 +54,10 @@ contract!(
     impossible_values_are_rejected_by_the_schema,
     concurrent_writers_all_succeed,
     reopening_applies_no_migration_twice,
+    sessions_round_trip_expire_and_are_deleted,
+    sessions_are_checked_by_the_schema,
+    subject_comment_sheet_lists_one_term_in_roll_order,
+    subject_sheet_saves_marks_and_comments_all_or_nothing,
 );
 
 /// The store is shared behind `Arc` by the web server; every test also runs inside
@@ -1098,4 +1102,257 @@ async fn reopening_applies_no_migration_twice(db: TestDb) {
         SchoolBuilder::new().insert(&mem).await;
         assert_eq!(mem.list_schools().await.unwrap().len(), 1);
     }
+}
+
+fn new_session(teacher: store::TeacherId, hash_digit: char, now: i64) -> NewSession {
+    NewSession {
+        id_hash: hash_digit.to_string().repeat(64),
+        teacher,
+        csrf_token: "c".repeat(64),
+        created_at: now,
+        expires_at: now + 3600,
+        must_change_password: false,
+    }
+}
+
+async fn sessions_round_trip_expire_and_are_deleted(db: TestDb) {
+    let s = &db.store;
+    let school = SchoolBuilder::new().insert(s).await;
+    let t = TeacherBuilder::new(school).insert(s).await;
+    let other = TeacherBuilder::new(school).insert(s).await;
+    let now = 1_760_000_000;
+    let mut a = new_session(t, 'a', now);
+    a.must_change_password = true;
+    s.insert_session(&a).await.unwrap();
+    s.insert_session(&new_session(t, 'b', now)).await.unwrap();
+    s.insert_session(&new_session(other, 'c', now))
+        .await
+        .unwrap();
+
+    let got = s.session(&a.id_hash, now + 10).await.unwrap().unwrap();
+    assert_eq!(got.teacher, t);
+    assert_eq!(got.csrf_token, a.csrf_token);
+    assert_eq!((got.created_at, got.expires_at), (now, now + 3600));
+    assert_eq!(got.last_seen_at, now);
+    assert!(got.must_change_password);
+
+    s.touch_session(&a.id_hash, now + 100).await.unwrap();
+    s.touch_session(&a.id_hash, now + 50).await.unwrap();
+    assert_eq!(
+        s.session(&a.id_hash, now + 100)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_seen_at,
+        now + 100
+    );
+    s.set_session_must_change_password(&a.id_hash, false)
+        .await
+        .unwrap();
+    assert!(
+        !s.session(&a.id_hash, now)
+            .await
+            .unwrap()
+            .unwrap()
+            .must_change_password
+    );
+
+    // Expired at `expires_at` exactly; unknown hashes are simply absent.
+    assert_eq!(s.session(&a.id_hash, now + 3600).await.unwrap(), None);
+    assert_eq!(s.session(&"f".repeat(64), now).await.unwrap(), None);
+    assert_not_found(s.touch_session(&"f".repeat(64), now).await);
+    assert_not_found(
+        s.set_session_must_change_password(&"f".repeat(64), true)
+            .await,
+    );
+
+    // Logout of everything but the current session, then logout.
+    assert_eq!(
+        s.delete_sessions_of_teacher(t, Some(&a.id_hash))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(s.session(&"b".repeat(64), now).await.unwrap().is_none());
+    s.delete_session(&a.id_hash).await.unwrap();
+    s.delete_session(&a.id_hash).await.unwrap();
+    assert!(s.session(&a.id_hash, now).await.unwrap().is_none());
+
+    // The other account's session survives until it expires, then is swept.
+    assert!(s.session(&"c".repeat(64), now).await.unwrap().is_some());
+    assert_eq!(s.delete_expired_sessions(now + 3599).await.unwrap(), 0);
+    assert_eq!(s.delete_expired_sessions(now + 3600).await.unwrap(), 1);
+    assert_eq!(s.delete_sessions_of_teacher(other, None).await.unwrap(), 0);
+}
+
+async fn sessions_are_checked_by_the_schema(db: TestDb) {
+    let s = &db.store;
+    let school = SchoolBuilder::new().insert(s).await;
+    let t = TeacherBuilder::new(school).insert(s).await;
+    let now = 1_760_000_000;
+    let ok = new_session(t, 'd', now);
+    s.insert_session(&ok).await.unwrap();
+    assert_conflict(s.insert_session(&ok).await);
+    let mut bad = new_session(t, 'e', now);
+    bad.id_hash = "E".repeat(64);
+    assert_invalid(s.insert_session(&bad).await);
+    let mut bad = new_session(t, 'e', now);
+    bad.expires_at = now - 1;
+    assert_invalid(s.insert_session(&bad).await);
+    let mut bad = new_session(t, 'e', now);
+    bad.csrf_token = "short".into();
+    assert_invalid(s.insert_session(&bad).await);
+    let mut bad = new_session(t, 'e', now);
+    bad.teacher = store::TeacherId(t.0 + 1000);
+    assert_not_found(s.insert_session(&bad).await);
+    // Sessions go with their account.
+    s.execute_raw_for_tests(&format!(
+        "DELETE FROM teacher_roles WHERE teacher_id = {}",
+        t.0
+    ))
+    .await
+    .unwrap();
+    s.execute_raw_for_tests(&format!("DELETE FROM teachers WHERE id = {}", t.0))
+        .await
+        .unwrap();
+    assert!(s.session(&ok.id_hash, now).await.unwrap().is_none());
+}
+
+async fn subject_comment_sheet_lists_one_term_in_roll_order(db: TestDb) {
+    let s = &db.store;
+    let w = World::new(s, 3).await;
+    let toan = subject("TOAN");
+    let comment = |term, body: &str| SubjectComment {
+        subject: toan.clone(),
+        term,
+        body: body.into(),
+    };
+    s.set_subject_comment(&w.key(2), &comment(Term::First, "Chăm chỉ"))
+        .await
+        .unwrap();
+    s.set_subject_comment(&w.key(0), &comment(Term::First, "Tiến bộ"))
+        .await
+        .unwrap();
+    s.set_subject_comment(&w.key(1), &comment(Term::Second, "Cần cố gắng"))
+        .await
+        .unwrap();
+    let other = SubjectComment {
+        subject: subject("NGU_VAN"),
+        term: Term::First,
+        body: "Khác môn".into(),
+    };
+    s.set_subject_comment(&w.key(1), &other).await.unwrap();
+
+    let sheet = s
+        .subject_comment_sheet(w.class, &toan, Term::First)
+        .await
+        .unwrap();
+    assert_eq!(
+        sheet,
+        vec![
+            (w.students[0].code.clone(), "Tiến bộ".to_owned()),
+            (w.students[2].code.clone(), "Chăm chỉ".to_owned()),
+        ]
+    );
+    assert!(
+        s.subject_comment_sheet(w.class, &toan, Term::Year)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn subject_sheet_saves_marks_and_comments_all_or_nothing(db: TestDb) {
+    let s = &db.store;
+    let w = World::new(s, 2).await;
+    let (toan, gdtc) = (subject("TOAN"), subject("GDTC"));
+    let row = |i: usize, regular: &[&str]| ScoreSheetRow {
+        student: w.students[i].code.clone(),
+        regular: regular.iter().map(|x| score(x)).collect(),
+        midterm: Some(score("7")),
+        final_exam: None,
+    };
+    let first = [row(0, &["8", "9"]), row(1, &["6"])];
+    s.save_subject_sheet(
+        w.class,
+        &toan,
+        Semester::First,
+        store::SheetMarks::Scores(&first),
+        &[(w.students[1].code.clone(), "Cần cố gắng".to_owned())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.score_sheet(w.class, &toan, Semester::First)
+            .await
+            .unwrap(),
+        first.to_vec()
+    );
+    // A comment for a student outside the class rolls everything back.
+    let outsider = StudentBuilder::new().insert(s).await;
+    let second = [row(0, &["5"])];
+    assert_not_found(
+        s.save_subject_sheet(
+            w.class,
+            &toan,
+            Semester::First,
+            store::SheetMarks::Scores(&second),
+            &[(outsider.code.clone(), "x".to_owned())],
+        )
+        .await,
+    );
+    assert_eq!(
+        s.score_sheet(w.class, &toan, Semester::First)
+            .await
+            .unwrap(),
+        first.to_vec()
+    );
+    // Replacing the sheet drops rows not given; comments are per term.
+    s.save_subject_sheet(
+        w.class,
+        &toan,
+        Semester::First,
+        store::SheetMarks::Scores(&second),
+        &[(w.students[1].code.clone(), "Tiến bộ".to_owned())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.score_sheet(w.class, &toan, Semester::First)
+            .await
+            .unwrap(),
+        second.to_vec()
+    );
+    assert_eq!(
+        s.subject_comment_sheet(w.class, &toan, Term::First)
+            .await
+            .unwrap(),
+        vec![(w.students[1].code.clone(), "Tiến bộ".to_owned())]
+    );
+    // Comment-only subjects.
+    s.save_subject_sheet(
+        w.class,
+        &gdtc,
+        Semester::Second,
+        store::SheetMarks::Results(&[(w.students[0].code.clone(), false)]),
+        &[],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.comment_sheet(w.class, &gdtc, Semester::Second)
+            .await
+            .unwrap(),
+        vec![(w.students[0].code.clone(), false)]
+    );
+    assert_not_found(
+        s.save_subject_sheet(
+            store::ClassId(w.class.0 + 1000),
+            &gdtc,
+            Semester::Second,
+            store::SheetMarks::Results(&[]),
+            &[],
+        )
+        .await,
+    );
 }
