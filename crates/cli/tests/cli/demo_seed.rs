@@ -1,14 +1,7 @@
 //! `hocba demo seed` then `hocba demo report` on a fresh SQLite file: every outcome the
 //! issue asks for is present, nothing is missing, and re-seeding is refused.
 
-use std::process::Command;
-
-fn hocba(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_hocba"))
-        .args(args)
-        .output()
-        .expect("hocba runs")
-}
+use crate::support::{assert_xsd_valid, change_first_value, hocba};
 
 /// The count printed after `label` in the report section of `school`.
 fn count(report: &str, school: &str, label: &str) -> u32 {
@@ -198,23 +191,10 @@ fn exported_record_validates_and_recomputes() {
         String::from_utf8_lossy(&check.stdout)
     );
 
-    let xsd = concat!(env!("CARGO_MANIFEST_DIR"), "/../record/schema/hocba-v1.xsd");
-    let lint = Command::new("xmllint")
-        .args(["--noout", "--schema", xsd, out.to_str().unwrap()])
-        .output()
-        .expect("xmllint is installed (scripts/test installs libxml2-utils)");
-    assert!(
-        lint.status.success(),
-        "{}",
-        String::from_utf8_lossy(&lint.stderr)
-    );
+    assert_xsd_valid(&out);
 
     // A tampered average is caught by the recomputation.
-    let tag = "<DiemTrungBinhCaNam>";
-    let at = xml.find(tag).unwrap() + tag.len();
-    let end = at + xml[at..].find('<').unwrap();
-    let replacement = if &xml[at..end] == "1.0" { "2.0" } else { "1.0" };
-    let tampered = format!("{}{replacement}{}", &xml[..at], &xml[end..]);
+    let tampered = change_first_value(&xml, "DiemTrungBinhCaNam", "1.0", "2.0");
     let bad = dir.path().join("bad.xml");
     std::fs::write(&bad, tampered).unwrap();
     let check = hocba(&["record", "check", bad.to_str().unwrap()]);

@@ -5,3 +5,4 @@ mod architecture;
 mod demo_seed;
 mod rules_eval;
 mod sign_verify;
+mod support;

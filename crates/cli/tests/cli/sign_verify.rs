@@ -5,14 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn hocba(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hocba"));
-    cmd.args(args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("hocba runs")
-}
+use crate::support::{assert_xsd_valid, change_first_value, hocba_env as hocba};
 
 fn ok(out: &Output) {
     assert!(
@@ -270,16 +263,7 @@ fn engine_record_signed_in_order_passes_xsd_ours_and_xmlsec1_and_tampering_is_ca
     let signed = signed_chain(&s);
     let xml = std::fs::read_to_string(&signed).unwrap();
 
-    let xsd = concat!(env!("CARGO_MANIFEST_DIR"), "/../record/schema/hocba-v1.xsd");
-    let lint = Command::new("xmllint")
-        .args(["--noout", "--schema", xsd, &signed])
-        .output()
-        .expect("xmllint is installed (scripts/test installs libxml2-utils)");
-    assert!(
-        lint.status.success(),
-        "{}",
-        String::from_utf8_lossy(&lint.stderr)
-    );
+    assert_xsd_valid(Path::new(&signed));
 
     for k in 1..=3 {
         let out = Command::new("xmlsec1")
@@ -309,11 +293,7 @@ fn engine_record_signed_in_order_passes_xsd_ours_and_xmlsec1_and_tampering_is_ca
     }
 
     // One score inside the signed data.
-    let tag = "<DiemCuoiKy>";
-    let at = xml.find(tag).unwrap() + tag.len();
-    let end = at + xml[at..].find('<').unwrap();
-    let other = if &xml[at..end] == "5" { "6" } else { "5" };
-    let changed = format!("{}{other}{}", &xml[..at], &xml[end..]);
+    let changed = change_first_value(&xml, "DiemCuoiKy", "5", "6");
     assert_eq!(verify_code(&s, &changed, "score.xml"), "digest_mismatch");
 
     // One byte of the principal's signature value.
