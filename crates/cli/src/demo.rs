@@ -7,9 +7,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use demo::{DemoData, Profile, Year};
+use domain::tt27::Checkpoint;
 use domain::vi_order;
 use domain::{Date, Level, tt22, tt27, tt43};
-use store::convert::{primary_rows, secondary_rows};
+use store::convert::{primary_rows, secondary_rows, tt27_rating_rows, tt27_subject_row};
 use store::{Batch, EnrolmentKey, NewClass, NewSchool, NewTeacher, SchoolYearInfo, Store};
 
 /// `hocba demo …`
@@ -264,6 +265,24 @@ fn add_student(
             batch
                 .tt27_qualities
                 .extend(qualities.into_iter().map(|r| (key.clone(), r)));
+            if let Some(earlier) = &s.primary_earlier {
+                for (code, marks) in &earlier.subjects {
+                    for (checkpoint, level, test) in marks {
+                        batch.tt27_subjects.push((
+                            key.clone(),
+                            tt27_subject_row(code, *checkpoint, *level, *test),
+                        ));
+                    }
+                }
+                let ratings = tt27_rating_rows(
+                    Checkpoint::EndSemester1,
+                    &earlier.qualities_hk1,
+                    &earlier.competences_hk1,
+                );
+                batch
+                    .tt27_qualities
+                    .extend(ratings.into_iter().map(|r| (key.clone(), r)));
+            }
             if y.exemplary {
                 batch.outstanding.push((
                     key.clone(),

@@ -5,7 +5,9 @@ use domain::tt22::{
     self, Blocker, Comment, Rating, Retake, SemesterScores, StudentYear, SubjectEntry,
     SubjectMarks, Summer, Title, YearOutcome,
 };
-use domain::tt27::{self, Competence, Mastery, Overall, PrimarySubject, PupilYear, Quality};
+use domain::tt27::{
+    self, Checkpoint, Competence, Mastery, Overall, PrimarySubject, PupilYear, Quality,
+};
 use domain::{Grade, Level, Score, tt43};
 
 use crate::Year;
@@ -33,6 +35,23 @@ pub enum Profile {
     Absent,
     /// An ordinary student without a personal ID yet: cannot be signed.
     NoPersonalId,
+}
+
+/// One subject at one checkpoint: the checkpoint, the level reached and the periodic
+/// test (when one is taken there).
+pub type CheckpointMark = (Checkpoint, tt27::SubjectLevel, Option<tt27::TestScore>);
+
+/// A primary pupil's assessments before the year end (TT27 art. 6–7): each subject's
+/// level and periodic test at giữa kì I, cuối kì I and giữa kì II, and the semester I
+/// ratings of qualities and competences.
+#[derive(Debug, Clone)]
+pub struct PrimaryEarlier {
+    /// Per subject code: the three earlier checkpoints with level and test (if taken).
+    pub subjects: Vec<(String, [CheckpointMark; 3])>,
+    /// Qualities at the end of semester I.
+    pub qualities_hk1: Vec<(Quality, Mastery)>,
+    /// Competences at the end of semester I.
+    pub competences_hk1: Vec<(Competence, Mastery)>,
 }
 
 /// The profiles of one class: every outcome at least once, then a realistic mix.
@@ -289,6 +308,45 @@ fn primary(rng: &mut Rng, grade: Grade, offerings: &[Offering], profile: Profile
         qualities: Quality::ALL.iter().map(|q| (*q, mastery)).collect(),
         competences: Competence::ALL.iter().map(|c| (*c, mastery)).collect(),
         exemplary: profile == Profile::Good,
+    }
+}
+
+/// Draws the earlier checkpoints of a primary year (giữa kì I, cuối kì I, giữa kì II) and
+/// the semester I ratings of qualities and competences, close to the year-end values:
+/// the same level, and tests within one point of the year-end test.
+pub(crate) fn primary_earlier(
+    rng: &mut Rng,
+    offerings: &[Offering],
+    year: &PupilYear,
+) -> PrimaryEarlier {
+    let earlier = [
+        Checkpoint::MidSemester1,
+        Checkpoint::EndSemester1,
+        Checkpoint::MidSemester2,
+    ];
+    let subjects = year
+        .subjects
+        .iter()
+        .map(|s| {
+            let tests = offerings
+                .iter()
+                .find(|o| o.subject.code() == s.code)
+                .map_or(PeriodicTests::None, |o| o.tests);
+            let marks = earlier.map(|cp| {
+                let test = (tests.at(cp)).then(|| {
+                    let base = s.test.map_or(7, tt27::TestScore::get);
+                    let n = (i32::from(base) + rng.range(0, 2) as i32 - 1).clamp(1, 10) as u8;
+                    tt27::TestScore::new(n).unwrap_or_else(|_| unreachable!("clamped to 1-10"))
+                });
+                (cp, s.level, test)
+            });
+            (s.code.clone(), marks)
+        })
+        .collect();
+    PrimaryEarlier {
+        subjects,
+        qualities_hk1: year.qualities.clone(),
+        competences_hk1: year.competences.clone(),
     }
 }
 

@@ -9,7 +9,7 @@ use domain::tt22::StudentYear;
 use domain::tt27::PupilYear;
 use domain::{Date, Grade, Level, PersonalId, SchoolYear, Sex, StudentCode};
 
-pub use assess::{Profile, classify_primary, classify_secondary};
+pub use assess::{PrimaryEarlier, Profile, classify_primary, classify_secondary};
 pub use rng::Rng;
 
 /// The seed `scripts/demo` uses.
@@ -114,6 +114,8 @@ pub struct Student {
     pub profile: Profile,
     /// The year's assessment inputs.
     pub year: Year,
+    /// Primary pupils: the checkpoints before the year end; `None` otherwise.
+    pub primary_earlier: Option<PrimaryEarlier>,
 }
 
 /// The assessment inputs of one student's year.
@@ -316,6 +318,7 @@ impl SchoolPlan {
             Some(personal_id(rng, province, sex, birth_year))
         };
         let code = student_code(school_index, seq, rng);
+        let year = assess::year(rng, self.level, grade, offerings, profile);
         let birthplace = match province {
             "001" => "Thành phố Hà Nội",
             "048" => "Thành phố Đà Nẵng",
@@ -334,7 +337,11 @@ impl SchoolPlan {
             birthplace: birthplace.to_string(),
             residence: names::residence(rng, self.ward, CITY),
             profile,
-            year: assess::year(rng, self.level, grade, offerings, profile),
+            primary_earlier: match &year {
+                Year::Primary(y) => Some(assess::primary_earlier(rng, offerings, y)),
+                Year::Secondary(_) => None,
+            },
+            year,
         }
     }
 }

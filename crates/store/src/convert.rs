@@ -6,7 +6,7 @@ use domain::tt22::{
     Comment, Rating, Retake, SemesterScores, StudentYear, SubjectEntry, SubjectMarks, Summer,
 };
 use domain::tt27::{
-    Competence, Mastery, PrimarySubject, PupilYear, Quality, SubjectLevel, TestScore,
+    Checkpoint, Competence, Mastery, PrimarySubject, PupilYear, Quality, SubjectLevel, TestScore,
 };
 use domain::{Date, Level};
 
@@ -392,33 +392,62 @@ pub fn secondary_rows(year: &StudentYear, summer_date: Date) -> SecondaryRows {
     rows
 }
 
+/// The stored period of a TT27 checkpoint.
+pub fn checkpoint_period(checkpoint: Checkpoint) -> Tt27Period {
+    match checkpoint {
+        Checkpoint::MidSemester1 => Tt27Period::MidFirst,
+        Checkpoint::EndSemester1 => Tt27Period::EndFirst,
+        Checkpoint::MidSemester2 => Tt27Period::MidSecond,
+        Checkpoint::EndOfYear => Tt27Period::YearEnd,
+    }
+}
+
+/// The row of one primary subject at one checkpoint: its level and periodic test.
+pub fn tt27_subject_row(
+    code: &str,
+    checkpoint: Checkpoint,
+    level: SubjectLevel,
+    test: Option<TestScore>,
+) -> Tt27SubjectEvaluation {
+    Tt27SubjectEvaluation {
+        subject: subject_code(code),
+        period: checkpoint_period(checkpoint),
+        level: Some(level_to_store(level)),
+        test_score: test.map(TestScore::get),
+        comment: None,
+    }
+}
+
+/// The rows of the qualities and competences rated at `checkpoint` (TT27 rates them at
+/// the end of semester I and at the end of the year).
+pub fn tt27_rating_rows(
+    checkpoint: Checkpoint,
+    qualities: &[(Quality, Mastery)],
+    competences: &[(Competence, Mastery)],
+) -> Vec<Tt27Quality> {
+    let item = |key: &str| {
+        QualityItem::from_code(key)
+            .unwrap_or_else(|| unreachable!("store and domain share the quality keys"))
+    };
+    qualities
+        .iter()
+        .map(|(q, m)| (item(q.key()), *m))
+        .chain(competences.iter().map(|(c, m)| (item(c.key()), *m)))
+        .map(|(item, m)| Tt27Quality {
+            item,
+            period: checkpoint_period(checkpoint),
+            rating: mastery_to_store(m),
+        })
+        .collect()
+}
+
 /// The rows that store a TT27 year (year-end checkpoint).
 pub fn primary_rows(year: &PupilYear) -> (Vec<Tt27SubjectEvaluation>, Vec<Tt27Quality>) {
     let subjects = year
         .subjects
         .iter()
-        .map(|s| Tt27SubjectEvaluation {
-            subject: subject_code(&s.code),
-            period: Tt27Period::YearEnd,
-            level: Some(level_to_store(s.level)),
-            test_score: s.test.map(TestScore::get),
-            comment: None,
-        })
+        .map(|s| tt27_subject_row(&s.code, Checkpoint::EndOfYear, s.level, s.test))
         .collect();
-    let item = |key: &str| {
-        QualityItem::from_code(key)
-            .unwrap_or_else(|| unreachable!("store and domain share the quality keys"))
-    };
-    let qualities = year
-        .qualities
-        .iter()
-        .map(|(q, m)| (item(q.key()), *m))
-        .chain(year.competences.iter().map(|(c, m)| (item(c.key()), *m)))
-        .map(|(item, m)| Tt27Quality {
-            item,
-            period: Tt27Period::YearEnd,
-            rating: mastery_to_store(m),
-        })
-        .collect();
-    (subjects, qualities)
+    let ratings = tt27_rating_rows(Checkpoint::EndOfYear, &year.qualities, &year.competences);
+    (subjects, ratings)
 }
