@@ -1,0 +1,7 @@
+#![doc = include_str!("../README.md")]
+
+mod check;
+mod receipt;
+
+pub use check::{Accepted, ApprovedSeals, Rejection, SealApprovals, Signer, check_record, layout};
+pub use receipt::{Receipt, ReceiptError, RegistryKey, verify_receipt};
