@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod audit;
 mod demo;
 mod keys;
 mod record_cmd;
@@ -41,6 +42,9 @@ enum Command {
     Keys(keys::Command),
     /// The school server: login, grade entry, class summaries (Vietnamese web pages).
     Serve(serve::Args),
+    /// The audit log: verify its hash chain (exit 0 intact, 1 broken), show entries.
+    #[command(subcommand)]
+    Audit(audit::Command),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +57,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify::run(args),
         Command::Record(cmd) => record_cmd::run(cmd),
         Command::Serve(args) => serve::run(args),
+        Command::Audit(cmd) => audit::run(cmd),
     };
     match result {
         Ok(code) => code,

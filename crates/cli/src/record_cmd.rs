@@ -8,14 +8,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use domain::tt22::Comment;
-use domain::{Date, Level, RuleVersion, StudentCode};
-use record::{
-    Absences, Code, Dated, InputMarks, Record, RecordId, Results, SecondaryInput, SubjectInput,
-    Text,
-};
-use store::convert::rating_from_store;
-use store::{EnrolmentKey, RetakeResult, Store, Term, YearInputs};
+use domain::{Date, StudentCode};
+use store::{EnrolmentKey, Store};
 
 /// `hocba record …`
 #[derive(Subcommand)]
@@ -85,7 +79,15 @@ async fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
         None => String::new(),
     };
     let level = *school.levels.first().context("the school has no level")?;
-    let record = build(&inputs, &school, &homeroom, level, today())?;
+    let record = school::records::build_record(
+        &inputs,
+        &school,
+        &homeroom,
+        level,
+        today(),
+        NonZeroU32::MIN,
+        None,
+    )?;
     let xml = record.to_xml();
     if args.output.as_os_str() == "-" {
         use std::io::Write;
@@ -144,170 +146,7 @@ fn today() -> Date {
 
 /// Converts days since 1970-01-01 to a calendar date (H. Hinnant's algorithm).
 pub(crate) fn civil_from_days(z: i64) -> Date {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let year = (yoe + era * 400 + i64::from(month <= 2)) as u16;
-    Date::new(year, month, day).unwrap_or_else(|_| unreachable!("the algorithm yields real dates"))
-}
-
-/// The record id of version 1 of a student's record for a school and year: derived from
-/// those three, so exporting twice names the same record.
-fn record_id(student: &StudentCode, school: &str, year: domain::SchoolYear) -> RecordId {
-    let digest = aws_lc_rs::digest::digest(
-        &aws_lc_rs::digest::SHA256,
-        format!("hocba-record|{student}|{school}|{year}|1").as_bytes(),
-    );
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest.as_ref()[..16]);
-    RecordId::from_bytes(bytes)
-}
-
-/// Builds the record of one enrolment: identity from the store, results from the engine.
-fn build(
-    inputs: &YearInputs,
-    school: &store::School,
-    homeroom: &str,
-    level: Level,
-    created: Date,
-) -> anyhow::Result<Record> {
-    if level == Level::Primary {
-        bail!(
-            "primary (TT27) records are not exported yet: the store holds year-end values only, the record needs all four checkpoints"
-        );
-    }
-    let year = inputs.secondary_year().map_err(|missing| {
-        anyhow::anyhow!(
-            "the year is incomplete: {}",
-            missing
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ")
-        )
-    })?;
-    let text = |s: &str, what: &str| Text::new(s).with_context(|| format!("{what} {s:?}"));
-    let comment_of = |code: &str| {
-        inputs
-            .comments
-            .iter()
-            .find(|c| c.subject.as_str() == code && c.term == Term::Year)
-            .and_then(|c| Text::new(&c.body).ok())
-    };
-    let retake_of = |code: &str| {
-        inputs
-            .summer_retakes
-            .iter()
-            .find(|r| r.subject.as_str() == code)
-    };
-    // Record-book order: the catalogue's order for the grade, unknown codes last.
-    let order = domain::catalogue::programme(level, inputs.class.grade).unwrap_or_default();
-    let rank = |code: &str| {
-        order
-            .iter()
-            .position(|o| o.subject.code() == code)
-            .unwrap_or(usize::MAX)
-    };
-    let mut entries: Vec<_> = year.subjects.iter().collect();
-    entries.sort_by_key(|e| (rank(&e.code), e.code.clone()));
-    let mut subjects = Vec::new();
-    for entry in entries {
-        let name = domain::Subject::from_code(&entry.code)
-            .map(|s| s.name_vi().to_string())
-            .unwrap_or_else(|| entry.code.clone());
-        let marks = match &entry.marks {
-            domain::tt22::SubjectMarks::Scored { hk1, hk2 } => InputMarks::Scored {
-                hk1: hk1.clone(),
-                hk2: hk2.clone(),
-                retake: retake_of(&entry.code).and_then(|r| match r.result {
-                    RetakeResult::Score(s) => Some(Dated {
-                        value: s,
-                        date: r.assessed_on,
-                    }),
-                    RetakeResult::Passed(_) => None,
-                }),
-            },
-            domain::tt22::SubjectMarks::Commented { hk1, hk2 } => InputMarks::Commented {
-                hk1: *hk1,
-                hk2: *hk2,
-                retake: retake_of(&entry.code).and_then(|r| match r.result {
-                    RetakeResult::Passed(p) => Some(Dated {
-                        value: if p { Comment::Dat } else { Comment::ChuaDat },
-                        date: r.assessed_on,
-                    }),
-                    RetakeResult::Score(_) => None,
-                }),
-            },
-        };
-        subjects.push(SubjectInput {
-            code: entry
-                .code
-                .parse()
-                .with_context(|| format!("subject code {}", entry.code))?,
-            name: text(&name, "subject name")?,
-            marks,
-            teacher_comment: comment_of(&entry.code),
-        });
-    }
-    let absences = inputs.absences.unwrap_or_default();
-    let input = SecondaryInput {
-        rule: RuleVersion::current_for(level),
-        subjects,
-        conduct_hk1: year.conduct_hk1,
-        conduct_hk2: year.conduct_hk2,
-        absences: Absences {
-            excused: absences.excused_days,
-            unexcused: absences.unexcused_days,
-        },
-        conduct_retraining: inputs.retrained_conduct.map(|r| Dated {
-            value: rating_from_store(r.rating),
-            date: r.assessed_on,
-        }),
-        homeroom_comment: None,
-    };
-    let results = input
-        .evaluate(inputs.class.grade)
-        .map_err(|e| anyhow::anyhow!("the rule engine refused the inputs: {e}"))?;
-    let s = &inputs.student;
-    Ok(Record {
-        id: record_id(&s.code, &school.code, inputs.class.year),
-        version: NonZeroU32::MIN,
-        created,
-        supersedes: None,
-        student: record::Student {
-            code: s.code.clone(),
-            personal_id: s.personal_id.clone(),
-            name: text(&s.full_name, "name")?,
-            sex: s.sex,
-            born: s.born_on,
-            ethnicity: text(&s.ethnicity, "ethnicity")?,
-            nationality: text(&s.nationality, "nationality")?,
-            birthplace: text(&s.place_of_birth, "place of birth")?,
-            residence: text(&s.residence, "residence")?,
-        },
-        school: record::School {
-            department_code: code(&school.department_code)?,
-            code: code(&school.code)?,
-            name: text(&school.name, "school name")?,
-            level,
-        },
-        class: record::Class {
-            year: inputs.class.year,
-            grade: inputs.class.grade,
-            name: text(&inputs.class.name, "class name")?,
-            homeroom_teacher: text(homeroom, "homeroom teacher")?,
-        },
-        results: Results::Secondary(results),
-    })
-}
-
-fn code(s: &str) -> anyhow::Result<Code> {
-    s.parse().map_err(|e| anyhow::anyhow!("code {s:?}: {e}"))
+    school::records::civil_from_days(z)
 }
 
 #[cfg(test)]

@@ -9,6 +9,14 @@
 //! | `--listen ADDR` | `HOCBA_LISTEN` | `127.0.0.1:8080` | socket address to listen on |
 //! | `--demo` | `HOCBA_DEMO=1` | off | demo mode: banner, demo password accepted as is |
 //! | `--secure-cookies` | `HOCBA_SECURE_COOKIES=1` | off | `Secure` cookies (behind HTTPS) |
+//! | `--trust PATH` | `HOCBA_TRUST` | none: signing refused | PEM bundle of root CAs every signer's certificate must chain to |
+//! | `--seal-p12 PATH` | `HOCBA_SEAL_P12` | none: "Đóng dấu số" refused | PKCS#12 file of the school seal |
+//! | `--seal-password-env VAR` | `HOCBA_SEAL_PASSWORD_ENV` | `HOCBA_SEAL_PASSWORD` | the environment variable holding the seal file's password |
+//! | `--seal-pkcs11-module PATH` | `HOCBA_SEAL_PKCS11_MODULE` | none | instead of `--seal-p12`: the seal key is on a PKCS#11 token (module `.so`) |
+//! | `--seal-pkcs11-token LABEL` | `HOCBA_SEAL_PKCS11_TOKEN` | first token | its token label |
+//! | `--seal-pkcs11-key LABEL` | `HOCBA_SEAL_PKCS11_KEY` | — (required with a module) | the private key's `CKA_LABEL` |
+//! | `--seal-pkcs11-pin-env VAR` | `HOCBA_SEAL_PKCS11_PIN_ENV` | `HOCBA_SEAL_PIN` | the environment variable holding the user PIN |
+//! | `--seal-chain PATH` | `HOCBA_SEAL_CHAIN` | — (required with a module) | the seal certificate then its issuers (PEM or DER) |
 //!
 //! Everything is checked before the database is opened; a bad value stops start-up with
 //! a message naming the key.
@@ -35,6 +43,33 @@ pub struct Args {
     /// Send cookies with `Secure` (when users reach the server over HTTPS) [env: HOCBA_SECURE_COOKIES=1]
     #[arg(long)]
     secure_cookies: bool,
+    /// Root CA certificates (PEM) that signers must chain to [env: HOCBA_TRUST]
+    #[arg(long)]
+    trust: Option<std::path::PathBuf>,
+    /// PKCS#12 file of the school seal ("Đóng dấu số") [env: HOCBA_SEAL_P12]
+    #[arg(long)]
+    seal_p12: Option<std::path::PathBuf>,
+    /// Name of the environment variable holding the seal file's password
+    /// [env: HOCBA_SEAL_PASSWORD_ENV] [default: HOCBA_SEAL_PASSWORD]
+    #[arg(long)]
+    seal_password_env: Option<String>,
+    /// PKCS#11 module of the token holding the seal key (instead of --seal-p12)
+    /// [env: HOCBA_SEAL_PKCS11_MODULE]
+    #[arg(long, conflicts_with = "seal_p12")]
+    seal_pkcs11_module: Option<std::path::PathBuf>,
+    /// Label of the token [env: HOCBA_SEAL_PKCS11_TOKEN] [default: the first token]
+    #[arg(long)]
+    seal_pkcs11_token: Option<String>,
+    /// CKA_LABEL of the seal's private key [env: HOCBA_SEAL_PKCS11_KEY]
+    #[arg(long)]
+    seal_pkcs11_key: Option<String>,
+    /// Name of the environment variable holding the token's user PIN
+    /// [env: HOCBA_SEAL_PKCS11_PIN_ENV] [default: HOCBA_SEAL_PIN]
+    #[arg(long)]
+    seal_pkcs11_pin_env: Option<String>,
+    /// The seal certificate followed by its issuers, PEM or DER [env: HOCBA_SEAL_CHAIN]
+    #[arg(long)]
+    seal_chain: Option<std::path::PathBuf>,
 }
 
 /// The checked configuration.
@@ -76,13 +111,114 @@ impl Config {
                 Some(other) => bail!("{name} must be 1/true or 0/false, got {other:?}"),
             }
         };
+        let trust_roots_pem = match args.trust.or_else(|| env("HOCBA_TRUST").map(Into::into)) {
+            Some(path) => {
+                let pem = std::fs::read(&path).with_context(|| {
+                    format!("--trust / HOCBA_TRUST: reading {}", path.display())
+                })?;
+                pki::TrustStore::from_pem_bundle(&pem).with_context(|| {
+                    format!(
+                        "--trust / HOCBA_TRUST: no usable root in {}",
+                        path.display()
+                    )
+                })?;
+                Some(pem)
+            }
+            None => None,
+        };
+        let seal = match args
+            .seal_p12
+            .or_else(|| env("HOCBA_SEAL_P12").map(Into::into))
+        {
+            Some(path) => {
+                let var = args
+                    .seal_password_env
+                    .or_else(|| env("HOCBA_SEAL_PASSWORD_ENV"))
+                    .unwrap_or_else(|| "HOCBA_SEAL_PASSWORD".to_owned());
+                let p12 = std::fs::read(&path).with_context(|| {
+                    format!("--seal-p12 / HOCBA_SEAL_P12: reading {}", path.display())
+                })?;
+                let Some(password) = env(&var) else {
+                    bail!(
+                        "--seal-p12 needs the seal file's password in the environment variable {var}"
+                    );
+                };
+                let key = school::SealKey::Pkcs12 { p12, password };
+                key.open().with_context(|| {
+                    format!(
+                        "--seal-p12 / HOCBA_SEAL_P12: cannot open {} with the password in {var}",
+                        path.display()
+                    )
+                })?;
+                Some(key)
+            }
+            None => match args
+                .seal_pkcs11_module
+                .or_else(|| env("HOCBA_SEAL_PKCS11_MODULE").map(Into::into))
+            {
+                Some(module) => Some(pkcs11_seal(
+                    module,
+                    args.seal_pkcs11_token
+                        .or_else(|| env("HOCBA_SEAL_PKCS11_TOKEN")),
+                    args.seal_pkcs11_key
+                        .or_else(|| env("HOCBA_SEAL_PKCS11_KEY")),
+                    args.seal_pkcs11_pin_env
+                        .or_else(|| env("HOCBA_SEAL_PKCS11_PIN_ENV"))
+                        .unwrap_or_else(|| "HOCBA_SEAL_PIN".to_owned()),
+                    args.seal_chain
+                        .or_else(|| env("HOCBA_SEAL_CHAIN").map(Into::into)),
+                    &env,
+                )?),
+                None => None,
+            },
+        };
         let school = school::Config {
             demo: flag("HOCBA_DEMO", args.demo)?,
             secure_cookies: flag("HOCBA_SECURE_COOKIES", args.secure_cookies)?,
+            trust_roots_pem,
+            seal,
             ..school::Config::default()
         };
         Ok(Config { db, listen, school })
     }
+}
+
+/// The seal key on a PKCS#11 token, opened once to fail fast.
+fn pkcs11_seal(
+    module: std::path::PathBuf,
+    token_label: Option<String>,
+    key_label: Option<String>,
+    pin_var: String,
+    chain: Option<std::path::PathBuf>,
+    env: &impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<school::SealKey> {
+    let Some(key_label) = key_label else {
+        bail!("--seal-pkcs11-module needs --seal-pkcs11-key / HOCBA_SEAL_PKCS11_KEY");
+    };
+    let Some(chain) = chain else {
+        bail!("--seal-pkcs11-module needs --seal-chain / HOCBA_SEAL_CHAIN");
+    };
+    let Some(pin) = env(&pin_var) else {
+        bail!(
+            "--seal-pkcs11-module needs the token's user PIN in the environment variable {pin_var}"
+        );
+    };
+    let bytes = std::fs::read(&chain)
+        .with_context(|| format!("--seal-chain: reading {}", chain.display()))?;
+    let chain_der = xmldsig::certificates_from_pem_or_der(&bytes)
+        .with_context(|| format!("--seal-chain: certificates in {}", chain.display()))?;
+    let key = school::SealKey::Pkcs11 {
+        config: pki::Pkcs11Config {
+            module,
+            token_label,
+            pin,
+            key_label,
+        },
+        chain_der,
+    };
+    key.open()
+        .context("--seal-pkcs11-module: cannot open the seal key on the token")?;
+    Ok(key)
 }
 
 /// Runs the server until the process is stopped.
@@ -161,6 +297,14 @@ mod tests {
             listen: listen.map(str::to_owned),
             demo: false,
             secure_cookies: false,
+            trust: None,
+            seal_p12: None,
+            seal_password_env: None,
+            seal_pkcs11_module: None,
+            seal_pkcs11_token: None,
+            seal_pkcs11_key: None,
+            seal_pkcs11_pin_env: None,
+            seal_chain: None,
         }
     }
 
@@ -176,6 +320,45 @@ mod tests {
         let bad_flag = |k: &str| (k == "HOCBA_DEMO").then(|| "yes".to_owned());
         let e = Config::new(args(Some("sqlite://a.db"), None), bad_flag).unwrap_err();
         assert!(e.to_string().contains("HOCBA_DEMO"), "{e}");
+    }
+
+    #[test]
+    fn trust_roots_and_the_seal_key_are_checked_at_start_up() {
+        let pki = pki::demo_pki(1_780_000_000).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root.pem");
+        let seal = dir.path().join("seal.p12");
+        std::fs::write(&root, pki.root_pem()).unwrap();
+        std::fs::write(&seal, pki.pkcs12(&pki.seal).unwrap()).unwrap();
+        let with = |password: Option<&'static str>| {
+            let mut a = args(Some("sqlite://a.db"), None);
+            a.trust = Some(root.clone());
+            a.seal_p12 = Some(seal.clone());
+            a.seal_password_env = Some("SEAL_PW".to_owned());
+            Config::new(a, move |k: &str| {
+                (k == "SEAL_PW")
+                    .then(|| password.map(str::to_owned))
+                    .flatten()
+            })
+        };
+        let c = with(Some(pki::DEMO_P12_PASSWORD)).unwrap();
+        assert!(c.school.trust_roots_pem.is_some() && c.school.seal.is_some());
+        let e = with(Some("wrong")).unwrap_err();
+        assert!(format!("{e:#}").contains("wrong PKCS#12 password"), "{e:#}");
+        let e = with(None).unwrap_err();
+        assert!(e.to_string().contains("SEAL_PW"), "{e}");
+        let mut a = args(Some("sqlite://a.db"), None);
+        a.trust = Some(seal.clone());
+        assert!(
+            Config::new(a, |_: &str| None)
+                .unwrap_err()
+                .to_string()
+                .contains("--trust")
+        );
+        let mut a = args(Some("sqlite://a.db"), None);
+        a.seal_pkcs11_module = Some("/nonexistent/libsofthsm2.so".into());
+        let e = Config::new(a, |_: &str| None).unwrap_err();
+        assert!(e.to_string().contains("--seal-pkcs11-key"), "{e}");
     }
 
     #[test]

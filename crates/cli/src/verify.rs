@@ -34,12 +34,7 @@ pub struct VerifyArgs {
 
 /// The layout of a Hocba record for the signature chain: `DuLieu` then `ChuKySo`.
 pub fn record_layout() -> ChainLayout {
-    ChainLayout::new(
-        record::NAMESPACE,
-        record::DATA_ELEMENT,
-        record::NAMESPACE,
-        record::SIGNATURES_ELEMENT,
-    )
+    school::records::layout()
 }
 
 /// Loads the trust store from PEM bundles and CRL files.

@@ -145,17 +145,32 @@ async fn resolve(app: &AppState, mut req: Request) -> Result<Request, AppError> 
         user.map(|u| u.session.csrf_token)
     };
     let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+    let content_type = parts
+        .headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    // An upload (a key file, an Excel sheet) is a multipart form and may be larger.
+    let (limit, too_large) = if crate::multipart::is_multipart(content_type) {
+        (crate::excel::MAX_REQUEST_BYTES, crate::excel::TOO_LARGE)
+    } else {
+        (MAX_FORM_BYTES, "Biểu mẫu quá lớn.")
+    };
+    let bytes = axum::body::to_bytes(body, limit)
         .await
-        .map_err(|_| AppError::BadRequest("Biểu mẫu quá lớn.".to_owned()))?;
-    let sent = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
-        .ok()
-        .and_then(|pairs| {
-            pairs
-                .into_iter()
-                .find(|(k, _)| k == CSRF_FIELD)
-                .map(|(_, v)| v)
-        });
+        .map_err(|_| AppError::BadRequest(too_large.to_owned()))?;
+    let sent = if crate::multipart::is_multipart(content_type) {
+        crate::multipart::text_field(content_type, &bytes, CSRF_FIELD)
+    } else {
+        serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+            .ok()
+            .and_then(|pairs| {
+                pairs
+                    .into_iter()
+                    .find(|(k, _)| k == CSRF_FIELD)
+                    .map(|(_, v)| v)
+            })
+    };
     match (expected, sent) {
         (Some(e), Some(s)) if constant_time_eq(e.as_bytes(), s.as_bytes()) => {}
         _ => return Err(AppError::Csrf),
@@ -353,8 +368,9 @@ pub async fn change_password(
         .await
         .map_err(|e| AppError::Internal(format!("password hash task: {e}")))??;
     let store = app.store();
+    // The audit entry says that the password changed, never what it is.
     store
-        .set_password_hash(user.teacher.id, Some(&hash))
+        .set_password_hash_audited(user.teacher.id, &hash, &crate::history::stamp(&user))
         .await?;
     store
         .set_session_must_change_password(&user.session.id_hash, false)

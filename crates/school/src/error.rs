@@ -31,6 +31,10 @@ pub enum AppError {
     /// The request itself is malformed; the text is the Vietnamese reason shown (400).
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// The request collides with the state of the data (a locked record, a record
+    /// changed meanwhile); the text is the Vietnamese reason shown (409). Nothing saved.
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// Too many failed logins for this username from this address (429).
     #[error("too many failed logins")]
     TooManyAttempts,
@@ -79,6 +83,10 @@ impl IntoResponse for AppError {
                 "Yêu cầu không hợp lệ",
                 reason.clone(),
             ),
+            AppError::Conflict(reason) => {
+                tracing::info!(reason = %reason, "conflict");
+                (StatusCode::CONFLICT, "Không thể thực hiện", reason.clone())
+            }
             AppError::TooManyAttempts => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "Tạm khóa đăng nhập",

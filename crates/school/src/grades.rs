@@ -5,7 +5,8 @@
 //! accepted). A student's row is saved only if **all** its cells are valid; a row with
 //! an invalid cell keeps what was stored before, entirely, and comes back with the
 //! invalid cells in red. The saved rows and their comments are written in one
-//! transaction (`Store::save_subject_sheet`), so a database failure saves nothing. Empty
+//! transaction (`Store::save_subject_sheet_audited`), with one audit entry per cell
+//! that changes, so a database failure saves nothing and logs nothing. Empty
 //! regular cells are skipped (the scores that are filled keep their
 //! order); a row with every score cell empty has no scores.
 
@@ -113,6 +114,15 @@ pub async fn save_sheet(
         ));
     }
     let fields: HashMap<String, String> = pairs.into_iter().collect();
+    // A locked student's row in the form: refuse the whole form, nothing saved.
+    if let Some(code) = crate::workflow::locked_in_form(fields.keys(), &sheet.locked) {
+        let name = sheet
+            .members
+            .iter()
+            .find(|m| m.student.code.as_str() == code)
+            .map_or(code.clone(), |m| m.student.full_name.clone());
+        return Err(AppError::Conflict(crate::workflow::locked_message(&name)));
+    }
     let stored = sheet.stored_rows(&app).await?;
     let mut shown = Vec::with_capacity(stored.len());
     let mut scores = Vec::new();
@@ -120,6 +130,20 @@ pub async fn save_sheet(
     let mut comments = Vec::new();
     let (mut saved, mut refused) = (0usize, 0usize);
     for old in stored {
+        if sheet.locked.contains(old.member.student.code.as_str()) {
+            // Kept exactly as stored: the sheet is replaced whole.
+            match &sheet.kind {
+                Kind::Scored { .. } => scores.extend(old.score_row()),
+                Kind::Commented => {
+                    if let Some(passed) = old.passed {
+                        results.push((old.member.student.code.clone(), passed));
+                    }
+                }
+                Kind::Primary => {}
+            }
+            shown.push(old);
+            continue;
+        }
         let new = sheet.parse_row(&old, &fields);
         if new.is_valid() {
             saved += 1;
@@ -159,12 +183,13 @@ pub async fn save_sheet(
         _ => SheetMarks::Scores(&scores),
     };
     app.store()
-        .save_subject_sheet(
+        .save_subject_sheet_audited(
             sheet.class.id,
             &sheet.subject,
             sheet.semester,
             marks,
             &comments,
+            &crate::history::stamp(&user),
         )
         .await?;
     tracing::info!(
@@ -187,7 +212,7 @@ pub async fn save_sheet(
 }
 
 /// How the subject is entered.
-enum Kind {
+pub(crate) enum Kind {
     /// Scores: `columns` regular-score inputs; `expected` the accepted counts (catalogue).
     Scored {
         columns: usize,
@@ -206,6 +231,8 @@ struct Sheet {
     semester: Semester,
     kind: Kind,
     members: Vec<ClassMember>,
+    /// Students whose record is being signed or signed: shown read-only, never saved.
+    locked: std::collections::HashSet<String>,
 }
 
 /// One student's line as stored or as typed, with per-cell errors.
@@ -350,12 +377,14 @@ impl Sheet {
         };
         let members = app.store().class_members(class_id).await?;
         let kind = kind(&user.school, class.grade, &subject);
+        let locked = crate::workflow::locked_set(app, class_id).await?;
         Ok(Sheet {
             class,
             subject,
             semester,
             kind,
             members,
+            locked,
         })
     }
 
@@ -488,6 +517,15 @@ impl Sheet {
                 ""
             },
         );
+        if !matches!(self.kind, Kind::Primary) {
+            let _ = write!(
+                body,
+                r#"<p class="tabs"><a href="/scores/{id}/{code}/export?hk={hk}">Xuất Excel</a> · <a href="/scores/{id}/{code}/import?hk={hk}">Nhập từ Excel</a></p>"#,
+                id = self.class.id,
+                code = esc(self.subject.as_str()),
+                hk = self.semester.number(),
+            );
+        }
         if let Some(n) = notice {
             body.push_str(n);
         }
@@ -540,6 +578,31 @@ impl Sheet {
         for r in rows {
             let code = r.member.student.code.as_str();
             let name = esc(&r.member.student.full_name);
+            if self.locked.contains(code) {
+                let mut cells: Vec<String> = Vec::new();
+                if scored {
+                    cells.extend(r.regular.iter().map(|c| esc(&c.text)));
+                    cells.push(esc(&r.midterm.text));
+                    cells.push(esc(&r.final_exam.text));
+                    cells.push(r.average().map(crate::html::tenths).unwrap_or_default());
+                } else {
+                    cells.push(esc(&r.passed_text));
+                }
+                cells.push(esc(&r.comment));
+                let _ = write!(
+                    body,
+                    r#"<tr class="locked"><td>{}</td><td class="name">{name}</td>"#,
+                    r.member.roll_no
+                );
+                for c in cells {
+                    let _ = write!(body, "<td>{c}</td>");
+                }
+                let _ = writeln!(
+                    body,
+                    r#"<td class="notes">Học bạ đã khóa (đang ký hoặc đã ký): không sửa được.</td></tr>"#
+                );
+                continue;
+            }
             let mut notes: Vec<String> = Vec::new();
             let row_class = if r.is_valid() {
                 ""
@@ -649,7 +712,7 @@ fn score_input(body: &mut String, name: &str, cell: &Cell, label: &str, student:
 }
 
 /// How `subject` is entered in a class of `grade` at `school`.
-fn kind(school: &School, grade: Grade, subject: &SubjectCode) -> Kind {
+pub(crate) fn kind(school: &School, grade: Grade, subject: &SubjectCode) -> Kind {
     let level = level_of(school, grade);
     if level == Level::Primary {
         return Kind::Primary;
@@ -690,7 +753,7 @@ pub fn subject_name(code: &SubjectCode) -> String {
         .map_or_else(|| code.as_str().to_owned(), |s| s.name_vi().to_owned())
 }
 
-fn roman(semester: Semester) -> &'static str {
+pub(crate) fn roman(semester: Semester) -> &'static str {
     match semester {
         Semester::First => "I",
         Semester::Second => "II",

@@ -2,11 +2,17 @@
 
 mod auth;
 mod error;
+mod excel;
 mod grades;
+mod history;
 mod html;
+mod multipart;
 mod overview;
 mod permission;
+pub mod records;
+mod signing;
 mod summary;
+mod workflow;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +32,7 @@ pub use auth::{
 };
 pub use error::AppError;
 pub use permission::{Grant, Menu, Permission, allows, require};
+pub use signing::SealKey;
 
 /// Settings of the school server. Build it with [`Config::default`] and adjust; every
 /// field is documented once here.
@@ -46,6 +53,13 @@ pub struct Config {
     pub max_login_failures: usize,
     /// The window of `max_login_failures` (default 15 minutes).
     pub login_failure_window: Duration,
+    /// Root CA certificates (PEM bundle) that signers' certificates must chain to, for
+    /// every signature made on the server (`hocba serve --trust PATH`). `None`: signing is
+    /// refused.
+    pub trust_roots_pem: Option<Vec<u8>>,
+    /// The school seal's key for "Đóng dấu số" (`hocba serve --seal-p12 PATH
+    /// --seal-password-env VAR`). `None`: the seal is refused.
+    pub seal: Option<SealKey>,
 }
 
 impl Default for Config {
@@ -57,6 +71,8 @@ impl Default for Config {
             idle_timeout: Duration::from_secs(2 * 3600),
             max_login_failures: 5,
             login_failure_window: Duration::from_secs(15 * 60),
+            trust_roots_pem: None,
+            seal: None,
         }
     }
 }
@@ -72,6 +88,7 @@ struct Inner {
     config: Config,
     limiter: LoginLimiter,
     dummy_hash: String,
+    trust: Option<pki::TrustStore>,
 }
 
 impl AppState {
@@ -81,11 +98,19 @@ impl AppState {
     pub fn new(store: Store, config: Config) -> Result<AppState, AppError> {
         let dummy_hash = hash_password("hocba: no such account")?;
         let limiter = LoginLimiter::new(config.max_login_failures, config.login_failure_window);
+        let trust = match &config.trust_roots_pem {
+            Some(pem) => Some(
+                pki::TrustStore::from_pem_bundle(pem)
+                    .map_err(|e| AppError::Internal(format!("trust roots: {e}")))?,
+            ),
+            None => None,
+        };
         Ok(AppState(Arc::new(Inner {
             store,
             config,
             limiter,
             dummy_hash,
+            trust,
         })))
     }
 
@@ -97,6 +122,11 @@ impl AppState {
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.0.config
+    }
+
+    /// The trust store built from [`Config::trust_roots_pem`], if configured.
+    pub fn trust(&self) -> Option<&pki::TrustStore> {
+        self.0.trust.as_ref()
     }
 
     fn limiter(&self) -> &LoginLimiter {
@@ -132,6 +162,24 @@ pub fn router(state: AppState) -> Router {
             get(summary::summary).post(summary::save_summary),
         )
         .route("/school", get(overview::overview))
+        .merge(excel::routes())
+        .route("/records", get(workflow::list))
+        .route("/classes/{class}/records", get(workflow::class_records))
+        .route("/classes/{class}/review", post(workflow::review))
+        .route("/classes/{class}/sign", post(workflow::sign_homeroom))
+        .route("/students/{code}/records", get(workflow::versions))
+        .route("/students/{code}/records/{id}/xml", get(workflow::download))
+        .route(
+            "/students/{code}/records/{id}/unlock",
+            get(signing::unlock_page).post(signing::unlock),
+        )
+        .route("/signing", get(signing::dashboard))
+        .route(
+            "/signing/batch",
+            get(signing::batch_summary).post(signing::batch_sign),
+        )
+        .route("/signing/seal", post(signing::seal))
+        .route("/students/{code}/history", get(history::history))
         .route("/assets/style.css", get(style_css))
         .route("/assets/grid.js", get(grid_js))
         .fallback(|| async { AppError::NotFound })

@@ -71,6 +71,9 @@ pub async fn overview(State(app): State<AppState>, user: CurrentUser) -> Result<
         );
     }
     body.push_str("</tbody></table>");
+    if user.teacher.roles.contains(&store::Role::Admin) {
+        body.push_str(r#"<p><a href="/students/import">Nhập danh sách lớp từ Excel</a></p>"#);
+    }
     Ok(page(
         &user,
         app.config().demo,

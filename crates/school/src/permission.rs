@@ -4,6 +4,7 @@
 //! teacher, subject assignments). The menu ([`Menu`]) only hides what a role cannot do;
 //! it is never what protects a page.
 
+use domain::StudentCode;
 use store::{Class, ClassId, Role, Store, SubjectCode};
 
 use crate::auth::CurrentUser;
@@ -34,8 +35,59 @@ pub enum Permission<'a> {
         /// The class.
         class: ClassId,
     },
+    /// A student's change history ("Lịch sử thay đổi"): the homeroom teacher of a class
+    /// of the user's school the student is or was enrolled in, or the principal / admin
+    /// of a school the student is or was enrolled in.
+    ViewStudentHistory {
+        /// The student.
+        student: &'a StudentCode,
+    },
     /// The school overview: principal, admin and clerk of the school.
     ViewSchoolOverview,
+    /// Import class lists from Excel ("Nhập danh sách lớp"): the school admin.
+    ImportClassList,
+    /// List one's homeroom classes' records ("Học bạ lớp"): homeroom teachers.
+    ListOwnClassRecords,
+    /// See a class's records page (review and signing status): its homeroom teacher, or
+    /// the principal / admin / clerk of its school.
+    ViewClassRecords {
+        /// The class.
+        class: ClassId,
+    },
+    /// "Xác nhận tổng hợp": only the class's homeroom teacher.
+    ReviewClass {
+        /// The class.
+        class: ClassId,
+    },
+    /// "Ký số học bạ lớp" as GVCN: only the class's homeroom teacher.
+    SignAsHomeroom {
+        /// The class.
+        class: ClassId,
+    },
+    /// The signing dashboard ("Ký duyệt học bạ"): principal (centre director) and clerk.
+    ViewSigningDashboard,
+    /// "Ký hàng loạt" of a class as HT / GD: the principal of its school.
+    BatchSign {
+        /// The class.
+        class: ClassId,
+    },
+    /// "Đóng dấu số" on a class's records: the clerk or principal of its school.
+    ApplySeal {
+        /// The class.
+        class: ClassId,
+    },
+    /// "Mở khóa" a record of the class: the principal of its school.
+    UnlockRecord {
+        /// The class of the record.
+        class: ClassId,
+    },
+    /// A student's record versions and their XML: the homeroom teacher of one of the
+    /// student's classes, or the principal / admin / clerk of a school the student is
+    /// enrolled at.
+    ViewStudentRecords {
+        /// The student.
+        student: &'a StudentCode,
+    },
 }
 
 /// What a granted check found, so the handler does not read it twice.
@@ -91,6 +143,7 @@ async fn check(
         Permission::ViewSchoolOverview => {
             (has(Role::Principal) || has(Role::Admin) || has(Role::Clerk)).then(Grant::default)
         }
+        Permission::ImportClassList => has(Role::Admin).then(Grant::default),
         Permission::EnterScores { class, subject } => {
             if !has(Role::SubjectTeacher) {
                 return Ok(None);
@@ -105,6 +158,20 @@ async fn check(
                 .any(|a| a.teacher == me.id && &a.subject == subject);
             if assigned { grant(Some(c)) } else { None }
         }
+        Permission::ViewStudentHistory { student } => {
+            let classes = match store.classes_of_student(student).await {
+                Ok(list) => list,
+                Err(store::Error::NotFound { .. }) => return Ok(None),
+                Err(e) => return Err(AppError::from(e)),
+            };
+            let lead = has(Role::Principal) || has(Role::Admin);
+            classes
+                .into_iter()
+                .map(|(c, _)| c)
+                .filter(|c| c.school == me.school)
+                .rfind(|c| lead || (has(Role::Homeroom) && c.homeroom_teacher == Some(me.id)))
+                .and_then(|c| grant(Some(c)))
+        }
         Permission::ViewClassSummary { class } => {
             let Some(c) = own_class(class).await? else {
                 return Ok(None);
@@ -116,7 +183,9 @@ async fn check(
                 None
             }
         }
-        Permission::EditClassSummary { class } => {
+        Permission::EditClassSummary { class }
+        | Permission::ReviewClass { class }
+        | Permission::SignAsHomeroom { class } => {
             let Some(c) = own_class(class).await? else {
                 return Ok(None);
             };
@@ -125,6 +194,56 @@ async fn check(
             } else {
                 None
             }
+        }
+        Permission::ListOwnClassRecords => has(Role::Homeroom).then(Grant::default),
+        Permission::ViewClassRecords { class } => {
+            let Some(c) = own_class(class).await? else {
+                return Ok(None);
+            };
+            let homeroom = has(Role::Homeroom) && c.homeroom_teacher == Some(me.id);
+            if homeroom || has(Role::Principal) || has(Role::Admin) || has(Role::Clerk) {
+                grant(Some(c))
+            } else {
+                None
+            }
+        }
+        Permission::ViewSigningDashboard => {
+            (has(Role::Principal) || has(Role::Clerk)).then(Grant::default)
+        }
+        Permission::BatchSign { class } | Permission::UnlockRecord { class } => {
+            let Some(c) = own_class(class).await? else {
+                return Ok(None);
+            };
+            if has(Role::Principal) {
+                grant(Some(c))
+            } else {
+                None
+            }
+        }
+        Permission::ApplySeal { class } => {
+            let Some(c) = own_class(class).await? else {
+                return Ok(None);
+            };
+            if has(Role::Principal) || has(Role::Clerk) {
+                grant(Some(c))
+            } else {
+                None
+            }
+        }
+        Permission::ViewStudentRecords { student } => {
+            let classes = match store.classes_of_student(student).await {
+                Ok(list) => list,
+                Err(store::Error::NotFound { .. }) => return Ok(None),
+                Err(e) => return Err(AppError::from(e)),
+            };
+            let staff = has(Role::Principal) || has(Role::Admin) || has(Role::Clerk);
+            classes
+                .into_iter()
+                .map(|(c, _)| c)
+                .filter(|c| c.school == me.school)
+                .filter(|c| staff || (has(Role::Homeroom) && c.homeroom_teacher == Some(me.id)))
+                .max_by_key(|c| c.year)
+                .map(|c| Grant { class: Some(c) })
         }
     })
 }
@@ -145,8 +264,37 @@ fn refusal(permission: Permission<'_>) -> &'static str {
         Permission::EditClassSummary { .. } => {
             "nhập kết quả rèn luyện hay số ngày nghỉ của lớp này: chỉ giáo viên chủ nhiệm của lớp được nhập"
         }
+        Permission::ViewStudentHistory { .. } => {
+            "xem lịch sử thay đổi của học sinh này: chỉ giáo viên chủ nhiệm của học sinh, hiệu trưởng và quản trị của trường được xem"
+        }
         Permission::ViewSchoolOverview => {
             "xem tổng quan nhà trường: chức năng dành cho hiệu trưởng, quản trị và văn thư"
+        }
+        Permission::ImportClassList => "nhập danh sách lớp: chức năng dành cho quản trị trường",
+        Permission::ListOwnClassRecords => "xem học bạ lớp: chức năng dành cho giáo viên chủ nhiệm",
+        Permission::ViewClassRecords { .. } => {
+            "xem học bạ của lớp này: bạn không phải giáo viên chủ nhiệm của lớp hay cán bộ quản lý của trường"
+        }
+        Permission::ReviewClass { .. } => {
+            "xác nhận tổng hợp lớp này: chỉ giáo viên chủ nhiệm của lớp được xác nhận"
+        }
+        Permission::SignAsHomeroom { .. } => {
+            "ký số học bạ lớp này: chỉ giáo viên chủ nhiệm của lớp được ký"
+        }
+        Permission::ViewSigningDashboard => {
+            "xem tình hình ký học bạ: chức năng dành cho hiệu trưởng (giám đốc trung tâm) và văn thư"
+        }
+        Permission::BatchSign { .. } => {
+            "ký duyệt học bạ của lớp này: chỉ hiệu trưởng (giám đốc trung tâm) của trường được ký"
+        }
+        Permission::ApplySeal { .. } => {
+            "đóng dấu số học bạ của lớp này: chỉ văn thư hoặc hiệu trưởng của trường"
+        }
+        Permission::UnlockRecord { .. } => {
+            "mở khóa học bạ này: chỉ hiệu trưởng (giám đốc trung tâm) của trường được mở khóa"
+        }
+        Permission::ViewStudentRecords { .. } => {
+            "xem học bạ của học sinh này: bạn không phải giáo viên chủ nhiệm hay cán bộ quản lý của trường nơi học sinh học"
         }
     }
 }
@@ -160,6 +308,10 @@ pub enum Menu {
     ClassSummary,
     /// "Tổng quan nhà trường".
     SchoolOverview,
+    /// "Học bạ lớp": review and sign the homeroom classes' records.
+    ClassRecords,
+    /// "Ký duyệt học bạ": the signing dashboard, batch signing and the seal.
+    Signing,
 }
 
 impl Menu {
@@ -176,6 +328,12 @@ impl Menu {
         if has(Role::Principal) || has(Role::Admin) || has(Role::Clerk) {
             items.push(Menu::SchoolOverview);
         }
+        if has(Role::Homeroom) {
+            items.push(Menu::ClassRecords);
+        }
+        if has(Role::Principal) || has(Role::Clerk) {
+            items.push(Menu::Signing);
+        }
         items
     }
 
@@ -185,6 +343,8 @@ impl Menu {
             Menu::EnterScores => "Nhập điểm",
             Menu::ClassSummary => "Tổng hợp kết quả",
             Menu::SchoolOverview => "Tổng quan nhà trường",
+            Menu::ClassRecords => "Học bạ lớp",
+            Menu::Signing => "Ký duyệt học bạ",
         }
     }
 
@@ -194,6 +354,8 @@ impl Menu {
             Menu::EnterScores => "/scores",
             Menu::ClassSummary => "/classes",
             Menu::SchoolOverview => "/school",
+            Menu::ClassRecords => "/records",
+            Menu::Signing => "/signing",
         }
     }
 
@@ -208,6 +370,12 @@ impl Menu {
             }
             Menu::SchoolOverview => {
                 "Danh sách lớp của trường, sĩ số và số học sinh chưa có mã định danh."
+            }
+            Menu::ClassRecords => {
+                "Xác nhận tổng hợp khi đủ dữ liệu, rồi ký số học bạ của lớp chủ nhiệm."
+            }
+            Menu::Signing => {
+                "Tình hình ký theo khối, lớp; ký hàng loạt, đóng dấu số, mở khóa học bạ."
             }
         }
     }

@@ -3,7 +3,9 @@
 //! conduct ("Kết quả rèn luyện") and absences ("Số ngày nghỉ") inputs.
 //!
 //! Saving follows the score grid's rule: a student's row (conduct of both semesters and
-//! absences) is saved only if all its cells are valid; other rows are saved regardless.
+//! absences) is saved only if all its cells are valid; other rows are saved regardless,
+//! in one transaction with an audit entry per value that changes. Each row links to the
+//! student's "Lịch sử thay đổi".
 //! An empty conduct select leaves the stored conduct as it is.
 
 use std::collections::{BTreeSet, HashMap};
@@ -16,7 +18,7 @@ use domain::tt22::{self, Mark, Rating, YearOutcome};
 use domain::{Level, tt27, tt43};
 use store::convert::{Missing, rating_from_store};
 use store::{
-    Absences, Class, ClassId, ConductEntry, ConductRating, EnrolmentKey, Semester, SubjectCode,
+    Absences, Class, ClassId, ConductRating, EnrolmentKey, Semester, SubjectCode, SummaryRow,
     YearInputs,
 };
 
@@ -85,9 +87,20 @@ pub async fn save_summary(
     let class = grant_class(&app, grant.class, class).await?;
     let fields: HashMap<String, String> = pairs.into_iter().collect();
     let store = app.store();
+    let members = store.class_members(class.id).await?;
+    // A locked student's row in the form: refuse the whole form, nothing saved.
+    let locked = crate::workflow::locked_set(&app, class.id).await?;
+    if let Some(code) = crate::workflow::locked_in_form(fields.keys(), &locked) {
+        let name = members
+            .iter()
+            .find(|m| m.student.code.as_str() == code)
+            .map_or(code.clone(), |m| m.student.full_name.clone());
+        return Err(AppError::Conflict(crate::workflow::locked_message(&name)));
+    }
     let mut invalid = HashMap::new();
     let mut saved = 0usize;
-    for m in store.class_members(class.id).await? {
+    let mut rows = Vec::new();
+    for m in members {
         let code = m.student.code.as_str().to_owned();
         let Some(input) = RowInput::parse(&code, &fields) else {
             continue;
@@ -96,33 +109,24 @@ pub async fn save_summary(
             invalid.insert(code, input);
             continue;
         }
-        let key = EnrolmentKey {
-            student: m.student.code.clone(),
-            class: class.id,
+        let absences = match (input.excused.0, input.unexcused.0) {
+            (Some(excused_days), Some(unexcused_days)) => Some(Absences {
+                excused_days,
+                unexcused_days,
+            }),
+            _ => None,
         };
-        for (semester, rating) in [
-            (Semester::First, input.conduct1),
-            (Semester::Second, input.conduct2),
-        ] {
-            if let Some(rating) = rating.0 {
-                store
-                    .set_conduct(&key, ConductEntry { semester, rating })
-                    .await?;
-            }
-        }
-        if let (Some(excused_days), Some(unexcused_days)) = (input.excused.0, input.unexcused.0) {
-            store
-                .set_absences(
-                    &key,
-                    Absences {
-                        excused_days,
-                        unexcused_days,
-                    },
-                )
-                .await?;
-        }
+        rows.push(SummaryRow {
+            student: m.student.code.clone(),
+            conduct: [input.conduct1.0, input.conduct2.0],
+            absences,
+        });
         saved += 1;
     }
+    // One transaction for the valid rows, with an audit entry per value that changes.
+    store
+        .save_class_summary_audited(class.id, &rows, &crate::history::stamp(&user))
+        .await?;
     tracing::info!(
         teacher = %user.teacher.username,
         class = %class.id,
@@ -224,10 +228,10 @@ impl RowInput {
 
 /// One subject's marks for HK1 / HK2 / year, as far as they can be computed.
 #[derive(Default, Clone, Copy)]
-struct SubjectMarks {
-    hk1: Option<Mark>,
-    hk2: Option<Mark>,
-    year: Option<Mark>,
+pub(crate) struct SubjectMarks {
+    pub(crate) hk1: Option<Mark>,
+    pub(crate) hk2: Option<Mark>,
+    pub(crate) year: Option<Mark>,
 }
 
 async fn render(
@@ -244,36 +248,28 @@ async fn render(
         Permission::EditClassSummary { class: class.id },
     )
     .await?;
-    let level = level_of(&user.school, class.grade);
-    let members = store.class_members(class.id).await?;
-    let mut inputs = Vec::with_capacity(members.len());
-    for m in &members {
-        let key = EnrolmentKey {
-            student: m.student.code.clone(),
-            class: class.id,
-        };
-        inputs.push(store.year_inputs(&key).await?);
-    }
-    let assigned: Vec<SubjectCode> = store
-        .assignments_of_class(class.id)
-        .await?
-        .into_iter()
-        .map(|a| a.subject)
-        .collect();
-    let subjects = class_subjects(level, class, &assigned, &inputs);
+    let (level, subjects, inputs) = class_inputs(app, user, class).await?;
     let title = format!(
         "Tổng hợp kết quả — Lớp {} — Năm học {}",
         class.name, class.year
     );
     let mut body = String::new();
+    if level != Level::Primary {
+        let _ = write!(
+            body,
+            r#"<p class="tabs"><a href="/classes/{}/summary/export">Xuất Excel</a></p>"#,
+            class.id
+        );
+    }
     if let Some(n) = notice {
         body.push_str(n);
     }
+    let locked = crate::workflow::locked_set(app, class.id).await?;
     if level == Level::Primary {
         render_primary(&mut body, &subjects, &inputs);
     } else {
         render_secondary(
-            &mut body, user, class, level, editable, &subjects, &inputs, overrides,
+            &mut body, user, class, level, editable, &subjects, &inputs, overrides, &locked,
         );
     }
     Ok(page(user, app.config().demo, &title, &body))
@@ -320,7 +316,9 @@ fn render_secondary(
     subjects: &[SubjectCode],
     inputs: &[YearInputs],
     overrides: &HashMap<String, RowInput>,
+    locked: &std::collections::HashSet<String>,
 ) {
+    let class_editable = editable;
     let rule = if level == Level::Continuing {
         "Thông tư 43"
     } else {
@@ -359,33 +357,15 @@ fn render_secondary(
 
     for i in inputs {
         let code = i.student.code.as_str();
+        // A locked record's inputs are shown read-only.
+        let editable = class_editable && !locked.contains(code);
         let marks: Vec<SubjectMarks> = subjects.iter().map(|s| subject_marks(i, s)).collect();
         let mut notes: Vec<String> = Vec::new();
-        let outcome = match i.secondary_year() {
-            Ok(year) => {
-                let evaluated = if level == Level::Continuing {
-                    tt43::evaluate(&year)
-                } else {
-                    tt22::evaluate(&year)
-                };
-                match evaluated {
-                    Ok(o) => Some(o),
-                    Err(problems) => {
-                        notes.extend(problems.iter().map(problem_vi));
-                        None
-                    }
-                }
-            }
-            Err(missing) => {
-                notes.extend(missing.iter().map(missing_vi));
-                None
-            }
-        };
-        for (s, m) in subjects.iter().zip(&marks) {
-            if m.hk1.is_none() && m.hk2.is_none() && !has_any(i, s) {
-                notes.push(format!("{}: chưa có điểm", subject_name(s)));
-            }
+        if locked.contains(code) {
+            notes.push("Học bạ đã khóa (đang ký hoặc đã ký): không sửa được.".to_owned());
         }
+        let (outcome, problems) = evaluate(i, level, subjects, &marks);
+        notes.extend(problems);
         let override_row = overrides.get(code);
         let row_class = if override_row.is_some() {
             r#" class="invalid-row""#
@@ -394,35 +374,17 @@ fn render_secondary(
         };
         let _ = write!(
             body,
-            r#"<tr{row_class}><td>{}</td><td class="name">{}</td>"#,
+            r#"<tr{row_class}><td>{}</td><td class="name">{} <a class="history" href="{}" title="Lịch sử thay đổi">Lịch sử</a></td>"#,
             i.roll_no,
-            esc(&i.student.full_name)
+            esc(&i.student.full_name),
+            esc(&crate::history::href(&i.student.code))
         );
         for m in &marks {
             for mark in [m.hk1, m.hk2, m.year] {
                 let _ = write!(body, "<td>{}</td>", show_mark(mark));
             }
         }
-        // Learning per semester: from the engine when the year is complete, otherwise
-        // computed for a semester as soon as every subject has that semester's mark.
-        let semester_learning = |pick: fn(&SubjectMarks) -> Option<Mark>| -> Option<Rating> {
-            let all: Option<Vec<Mark>> = marks.iter().map(pick).collect();
-            all.filter(|v| !v.is_empty())
-                .map(|v| tt22::learning_result(&v))
-        };
-        let learning = match &outcome {
-            Some(o) => [
-                Some(o.learning.hk1),
-                Some(o.learning.hk2),
-                Some(o.learning.year),
-            ],
-            None => [
-                semester_learning(|m| m.hk1),
-                semester_learning(|m| m.hk2),
-                None,
-            ],
-        };
-        for l in learning {
+        for l in learning(outcome.as_ref(), &marks) {
             let _ = write!(body, "<td>{}</td>", l.map_or("", Rating::label));
         }
         let stored = |sem: Semester| {
@@ -461,17 +423,11 @@ fn render_secondary(
                 );
             }
         }
-        let year_conduct = match &outcome {
-            Some(o) => Some(o.conduct.year),
-            None => match (stored(Semester::First), stored(Semester::Second)) {
-                (Some(a), Some(b)) => Some(tt22::year_conduct(
-                    rating_from_store(a),
-                    rating_from_store(b),
-                )),
-                _ => None,
-            },
-        };
-        let _ = write!(body, "<td>{}</td>", year_conduct.map_or("", Rating::label));
+        let _ = write!(
+            body,
+            "<td>{}</td>",
+            year_conduct(outcome.as_ref(), i).map_or("", Rating::label)
+        );
         for (n, field) in [(0, "np"), (1, "kp")] {
             let typed = override_row.map(|r| if n == 0 { &r.excused } else { &r.unexcused });
             let stored_days = i.absences.map(|a| {
@@ -533,6 +489,117 @@ fn render_secondary(
     body.insert_str(tally_at, &tally.html());
     if editable {
         body.push_str(r#"<p><button type="submit">Lưu</button></p></form>"#);
+    }
+}
+
+/// The rules a class is assessed by, its subjects (in record-book order) and every
+/// student's inputs in roll order: what the page and its Excel export compute from.
+pub(crate) async fn class_inputs(
+    app: &AppState,
+    user: &CurrentUser,
+    class: &Class,
+) -> Result<(Level, Vec<SubjectCode>, Vec<YearInputs>), AppError> {
+    let store = app.store();
+    let level = level_of(&user.school, class.grade);
+    let members = store.class_members(class.id).await?;
+    let mut inputs = Vec::with_capacity(members.len());
+    for m in &members {
+        let key = EnrolmentKey {
+            student: m.student.code.clone(),
+            class: class.id,
+        };
+        inputs.push(store.year_inputs(&key).await?);
+    }
+    let assigned: Vec<SubjectCode> = store
+        .assignments_of_class(class.id)
+        .await?
+        .into_iter()
+        .map(|a| a.subject)
+        .collect();
+    let subjects = class_subjects(level, class, &assigned, &inputs);
+    Ok((level, subjects, inputs))
+}
+
+/// The engine's outcome of a secondary student's year (TT22, or TT43 at a GDTX
+/// school), or `None` with what is missing or wrong, in Vietnamese.
+pub(crate) fn evaluate(
+    i: &YearInputs,
+    level: Level,
+    subjects: &[SubjectCode],
+    marks: &[SubjectMarks],
+) -> (Option<YearOutcome>, Vec<String>) {
+    let mut notes = Vec::new();
+    let outcome = match i.secondary_year() {
+        Ok(year) => {
+            let evaluated = if level == Level::Continuing {
+                tt43::evaluate(&year)
+            } else {
+                tt22::evaluate(&year)
+            };
+            match evaluated {
+                Ok(o) => Some(o),
+                Err(problems) => {
+                    notes.extend(problems.iter().map(problem_vi));
+                    None
+                }
+            }
+        }
+        Err(missing) => {
+            notes.extend(missing.iter().map(missing_vi));
+            None
+        }
+    };
+    for (s, m) in subjects.iter().zip(marks) {
+        if m.hk1.is_none() && m.hk2.is_none() && !has_any(i, s) {
+            notes.push(format!("{}: chưa có điểm", subject_name(s)));
+        }
+    }
+    (outcome, notes)
+}
+
+/// Learning result of HK I, HK II and the year: from the engine when the year is
+/// complete, otherwise computed for a semester as soon as every subject has that
+/// semester's mark.
+pub(crate) fn learning(
+    outcome: Option<&YearOutcome>,
+    marks: &[SubjectMarks],
+) -> [Option<Rating>; 3] {
+    let semester_learning = |pick: fn(&SubjectMarks) -> Option<Mark>| -> Option<Rating> {
+        let all: Option<Vec<Mark>> = marks.iter().map(pick).collect();
+        all.filter(|v| !v.is_empty())
+            .map(|v| tt22::learning_result(&v))
+    };
+    match outcome {
+        Some(o) => [
+            Some(o.learning.hk1),
+            Some(o.learning.hk2),
+            Some(o.learning.year),
+        ],
+        None => [
+            semester_learning(|m| m.hk1),
+            semester_learning(|m| m.hk2),
+            None,
+        ],
+    }
+}
+
+/// The year's conduct: the engine's, or computed from both semesters once entered.
+pub(crate) fn year_conduct(outcome: Option<&YearOutcome>, i: &YearInputs) -> Option<Rating> {
+    let stored = |sem: Semester| {
+        i.conduct
+            .iter()
+            .find(|c| c.semester == sem)
+            .map(|c| c.rating)
+    };
+    match outcome {
+        Some(o) => Some(o.conduct.year),
+        None => match (stored(Semester::First), stored(Semester::Second)) {
+            (Some(a), Some(b)) => Some(tt22::year_conduct(
+                rating_from_store(a),
+                rating_from_store(b),
+            )),
+            _ => None,
+        },
     }
 }
 
@@ -611,7 +678,7 @@ fn conduct_select(body: &mut String, name: &str, value: &str, invalid: bool, stu
 
 /// "Lên lớp", "Kiểm tra lại: …", "Rèn luyện trong hè", "Ở lại lớp (…)", after summer
 /// results if any (TT22 art. 12–14).
-fn year_result(o: &YearOutcome, i: &YearInputs) -> String {
+pub(crate) fn year_result(o: &YearOutcome, i: &YearInputs) -> String {
     let mut parts = Vec::new();
     if o.summer_training {
         parts.push("Rèn luyện trong hè".to_owned());
@@ -658,9 +725,10 @@ fn render_primary(body: &mut String, subjects: &[SubjectCode], inputs: &[YearInp
     for i in inputs {
         let _ = write!(
             body,
-            r#"<tr><td>{}</td><td class="name">{}</td>"#,
+            r#"<tr><td>{}</td><td class="name">{} <a class="history" href="{}" title="Lịch sử thay đổi">Lịch sử</a></td>"#,
             i.roll_no,
-            esc(&i.student.full_name)
+            esc(&i.student.full_name),
+            esc(&crate::history::href(&i.student.code))
         );
         for s in subjects {
             let e = i
@@ -712,7 +780,7 @@ fn render_primary(body: &mut String, subjects: &[SubjectCode], inputs: &[YearInp
 }
 
 /// A subject's marks computed from what is stored, semester by semester.
-fn subject_marks(i: &YearInputs, subject: &SubjectCode) -> SubjectMarks {
+pub(crate) fn subject_marks(i: &YearInputs, subject: &SubjectCode) -> SubjectMarks {
     let scored: Vec<_> = i.scores.iter().filter(|s| &s.subject == subject).collect();
     if !scored.is_empty() {
         let avg = |sem: Semester| {
@@ -780,7 +848,7 @@ fn roman(n: i16) -> &'static str {
 }
 
 /// What is missing, in Vietnamese.
-fn missing_vi(m: &Missing) -> String {
+pub(crate) fn missing_vi(m: &Missing) -> String {
     match m {
         Missing::Score {
             subject,

@@ -875,3 +875,2118 @@ async fn pages_send_security_headers_and_assets_are_embedded() {
     }
     assert_eq!(app.get(None, "/nope").await.status, StatusCode::NOT_FOUND);
 }
+
+// ---------------------------------------------------------------------------------------
+// Audit log and "Lịch sử thay đổi".
+
+/// `(action code, field, old, new, username)` of a student's entries, newest first.
+async fn audit_rows(
+    app: &TestApp,
+    student: &StudentCode,
+) -> Vec<(String, String, String, String, String)> {
+    let school = app
+        .store
+        .school_by_code("79000001")
+        .await
+        .unwrap()
+        .expect("school A");
+    app.store
+        .audit_of_student(school.id, student)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| {
+            (
+                e.action.code().to_owned(),
+                e.field,
+                e.old.unwrap_or_default(),
+                e.new.unwrap_or_default(),
+                e.actor_username,
+            )
+        })
+        .collect()
+}
+
+fn audit_row(
+    action: &str,
+    field: &str,
+    old: &str,
+    new: &str,
+    who: &str,
+) -> (String, String, String, String, String) {
+    (
+        action.to_owned(),
+        field.to_owned(),
+        old.to_owned(),
+        new.to_owned(),
+        who.to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_grid_save_logs_exactly_the_changed_cells_and_the_history_page_shows_them() {
+    let app = spawn_app().await;
+    let [s0, s1] = [0, 1].map(|i| app.students_a1[i].clone());
+    let b = app.login("gv.toan").await;
+    let path = grid_path(&app, app.class_a1, "TOAN", 1);
+    let f = |p: &str, s: &StudentCode| format!("{p}_{s}");
+    let (tx1, tx2, gk, nx) = (
+        f("tx", &s0) + "_1",
+        f("tx", &s0) + "_2",
+        f("gk", &s0),
+        f("nx", &s0),
+    );
+    let r = app
+        .post(
+            &b,
+            &path,
+            &[(&tx1, "8"), (&tx2, "7"), (&gk, "7,5"), (&nx, "Cố gắng")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let first = vec![
+        audit_row("comment.set", "TOAN/HK1/nx", "", "Cố gắng", "gv.toan"),
+        audit_row("score.set", "TOAN/HK1/gk", "", "7.5", "gv.toan"),
+        audit_row("score.set", "TOAN/HK1/tx2", "", "7.0", "gv.toan"),
+        audit_row("score.set", "TOAN/HK1/tx1", "", "8.0", "gv.toan"),
+    ];
+    assert_eq!(audit_rows(&app, &s0).await, first);
+    assert!(
+        audit_rows(&app, &s1).await.is_empty(),
+        "untouched rows log nothing"
+    );
+
+    // Saving the same grid again logs nothing.
+    let same = app
+        .post(
+            &b,
+            &path,
+            &[(&tx1, "8"), (&tx2, "7"), (&gk, "7,5"), (&nx, "Cố gắng")],
+        )
+        .await;
+    assert_eq!(same.status, StatusCode::OK);
+    assert_eq!(audit_rows(&app, &s0).await, first);
+
+    // One cell changed: one entry, old → new.
+    app.post(
+        &b,
+        &path,
+        &[(&tx1, "8"), (&tx2, "9"), (&gk, "7,5"), (&nx, "Cố gắng")],
+    )
+    .await;
+    let rows = audit_rows(&app, &s0).await;
+    assert_eq!(rows.len(), 5);
+    assert_eq!(
+        rows[0],
+        audit_row("score.set", "TOAN/HK1/tx2", "7.0", "9.0", "gv.toan")
+    );
+    // A refused row (invalid cell) changes nothing and logs nothing.
+    app.post(
+        &b,
+        &path,
+        &[(&tx1, "11"), (&tx2, "9"), (&gk, "7,5"), (&nx, "Cố gắng")],
+    )
+    .await;
+    assert_eq!(audit_rows(&app, &s0).await.len(), 5);
+    assert!(matches!(app.store.verify_audit_chain().await.unwrap(), Ok(c) if c.entries == 5));
+
+    // The homeroom teacher reaches the history from the summary.
+    let history = format!("/students/{s0}/history");
+    let cn = app.login("gvcn.a1").await;
+    let summary = app
+        .get(Some(&cn), &format!("/classes/{}/summary", app.class_a1))
+        .await;
+    assert!(
+        summary.body.contains(&format!(r#"href="{history}""#)),
+        "{}",
+        summary.body
+    );
+    let page = app.get(Some(&cn), &history).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Lịch sử thay đổi — Nguyễn Thị Ánh"));
+    let newest = "<td>Toán HK I — ĐĐGtx 2</td><td>7</td><td>9</td>";
+    let oldest = "<td>Toán HK I — ĐĐGtx 1</td><td>(trống)</td><td>8</td>";
+    let (i, j) = (
+        page.body.find(newest).expect(newest),
+        page.body.find(oldest).expect(oldest),
+    );
+    assert!(i < j, "newest first");
+    assert!(
+        page.body
+            .contains("<td>Toán HK I — ĐĐGgk</td><td>(trống)</td><td>7,5</td>")
+    );
+    assert!(page.body.contains("Giáo viên gv.toan (gv.toan)"));
+
+    // Principal and admin of the school may read it; nobody else.
+    for (user, status) in [
+        ("ht.a", StatusCode::OK),
+        ("admin.a", StatusCode::OK),
+        ("gvcn.a2", StatusCode::FORBIDDEN),
+        ("gv.toan", StatusCode::FORBIDDEN),
+        ("vt.a", StatusCode::FORBIDDEN),
+        ("ht.b", StatusCode::FORBIDDEN),
+        ("gvcn.b1", StatusCode::FORBIDDEN),
+    ] {
+        let u = app.login(user).await;
+        let r = app.get(Some(&u), &history).await;
+        assert_eq!(r.status, status, "{user}");
+        if status == StatusCode::FORBIDDEN {
+            assert!(r.body.contains("Bạn không có quyền"), "{user}");
+            assert!(!r.body.contains("ĐĐGtx"), "{user}");
+        }
+    }
+    // An unknown student is refused like another school's; a malformed code is 404.
+    let unknown = format!("/students/{}/history", "7".repeat(20));
+    assert_eq!(
+        app.get(Some(&cn), &unknown).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get(Some(&cn), "/students/abc/history").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn conduct_absences_and_password_changes_are_logged() {
+    let app = spawn_app().await;
+    let s0 = app.students_a1[0].clone();
+    let cn = app.login("gvcn.a1").await;
+    let path = format!("/classes/{}/summary", app.class_a1);
+    let (rl1, np, kp) = (format!("rl1_{s0}"), format!("np_{s0}"), format!("kp_{s0}"));
+    let fields = [(rl1.as_str(), "tot"), (np.as_str(), "2"), (kp.as_str(), "")];
+    assert_eq!(app.post(&cn, &path, &fields).await.status, StatusCode::OK);
+    assert_eq!(app.post(&cn, &path, &fields).await.status, StatusCode::OK);
+    assert_eq!(
+        audit_rows(&app, &s0).await,
+        vec![
+            audit_row("absences.set", "kp", "", "0", "gvcn.a1"),
+            audit_row("absences.set", "np", "", "2", "gvcn.a1"),
+            audit_row("conduct.set", "HK1/rl", "", "tot", "gvcn.a1"),
+        ]
+    );
+    let page = app.get(Some(&cn), &format!("/students/{s0}/history")).await;
+    assert!(
+        page.body
+            .contains("<td>Kết quả rèn luyện HK I</td><td>(trống)</td><td>Tốt</td>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("<td>Số ngày nghỉ có phép</td><td>(trống)</td><td>2 ngày</td>")
+    );
+
+    let mut b = app.login("gv.van").await;
+    let form = app.get(Some(&b), "/password").await;
+    b.csrf = csrf_in(&form.body).unwrap();
+    let new = "mot-mat-khau-moi-dai";
+    let done = app
+        .post(
+            &b,
+            "/password",
+            &[("current", PASSWORD), ("new", new), ("confirm", new)],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let last = app.store.audit_latest(1).await.unwrap().remove(0);
+    assert_eq!(last.action, store::AuditAction::PasswordChange);
+    assert_eq!(last.actor_username, "gv.van");
+    assert_eq!((last.old, last.new, last.student), (None, None, None));
+    let hash = app
+        .store
+        .teacher_by_username("gv.van")
+        .await
+        .unwrap()
+        .unwrap()
+        .password_hash
+        .unwrap();
+    for e in app.store.audit_latest(100).await.unwrap() {
+        let text = format!("{e:?}");
+        assert!(!text.contains(new) && !text.contains(&hash), "{text}");
+    }
+    assert!(matches!(app.store.verify_audit_chain().await.unwrap(), Ok(c) if c.entries == 4));
+}
+
+// ---------------------------------------------------------------------------------------
+// Records: review, signing chain, batch signing, seal, lock, unlock, versions.
+
+/// One demo PKI for the whole test binary (RSA key generation is slow).
+fn test_pki() -> &'static pki::DemoPki {
+    static PKI: OnceLock<pki::DemoPki> = OnceLock::new();
+    PKI.get_or_init(|| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        pki::demo_pki(now).expect("demo PKI")
+    })
+}
+
+fn p12(id: &pki::DemoIdentity) -> Vec<u8> {
+    test_pki().pkcs12(id).expect("p12")
+}
+
+/// An app that trusts the test PKI's root and seals with its seal key.
+async fn spawn_signing_app() -> TestApp {
+    let pki = test_pki();
+    spawn_app_with(school::Config {
+        trust_roots_pem: Some(pki.root_pem().into_bytes()),
+        seal: Some(school::SealKey::Pkcs12 {
+            p12: p12(&pki.seal),
+            password: pki::DEMO_P12_PASSWORD.to_owned(),
+        }),
+        ..school::Config::default()
+    })
+    .await
+}
+
+/// Female, born 2014 (21st century, female → 3), province 079.
+fn personal_id(n: u32) -> domain::PersonalId {
+    format!("0793140{n:05}").parse().expect("personal id")
+}
+
+/// Everything class 6A1's year needs for student `s`: Toán and Ngữ văn scored both
+/// semesters, GDTC Đạt both semesters, conduct Tốt both semesters.
+async fn complete_year(app: &TestApp, s: &StudentCode) {
+    let k = key(app.class_a1, s);
+    for sem in [Semester::First, Semester::Second] {
+        for code in ["TOAN", "NGU_VAN"] {
+            app.store
+                .set_subject_scores(
+                    &k,
+                    &SubjectScores {
+                        subject: subject(code),
+                        semester: sem,
+                        regular: ["8", "7", "9", "8"].map(score).to_vec(),
+                        midterm: Some(score("8")),
+                        final_exam: Some(score("9")),
+                    },
+                )
+                .await
+                .unwrap();
+        }
+        app.store
+            .set_comment_result(
+                &k,
+                &store::CommentResult {
+                    subject: subject("GDTC"),
+                    semester: sem,
+                    passed: true,
+                },
+            )
+            .await
+            .unwrap();
+        app.store
+            .set_conduct(
+                &k,
+                store::ConductEntry {
+                    semester: sem,
+                    rating: ConductRating::Good,
+                },
+            )
+            .await
+            .unwrap();
+    }
+}
+
+impl TestApp {
+    /// POSTs a `multipart/form-data` form with the CSRF token, text fields and a `p12`
+    /// file (when given).
+    async fn post_multipart(
+        &self,
+        b: &Browser,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<&[u8]>,
+    ) -> Reply {
+        let boundary = "----hocbaTestBoundary7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        let mut all: Vec<(&str, &str)> = vec![(school::CSRF_FIELD, b.csrf.as_str())];
+        all.extend_from_slice(fields);
+        for (k, v) in all {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        if let Some(bytes) = file {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"p12\"; filename=\"key.p12\"\r\nContent-Type: application/x-pkcs12\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let req = Request::post(path)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .header(header::COOKIE, &b.cookie)
+            .body(Body::from(body))
+            .expect("request");
+        self.send(req).await
+    }
+
+    async fn current(&self) -> Vec<store::StoredRecord> {
+        self.store
+            .current_records_of_class(self.class_a1)
+            .await
+            .unwrap()
+    }
+}
+
+fn state_of(records: &[store::StoredRecord], s: &StudentCode) -> Option<(store::RecordState, u32)> {
+    records
+        .iter()
+        .find(|r| &r.student == s)
+        .map(|r| (r.state, r.signatures))
+}
+
+#[tokio::test]
+async fn review_is_refused_while_anything_is_missing_then_builds_every_signable_record() {
+    let app = spawn_signing_app().await;
+    let [s0, s1, s2] = [0, 1, 2].map(|i| app.students_a1[i].clone());
+    for (i, s) in [&s0, &s1].into_iter().enumerate() {
+        app.store
+            .set_personal_id(s, Some(&personal_id(i as u32 + 1)))
+            .await
+            .unwrap();
+    }
+    complete_year(&app, &s0).await;
+    complete_year(&app, &s1).await;
+    let b = app.login("gvcn.a1").await;
+    let page = app
+        .get(Some(&b), &format!("/classes/{}/records", app.class_a1))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Xác nhận tổng hợp"));
+    assert!(page.body.contains("Chưa có mã định danh"));
+
+    let review = format!("/classes/{}/review", app.class_a1);
+    let r = app.post(&b, &review, &[]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("Chưa xác nhận được"), "{}", r.body);
+    assert!(r.body.contains("Lê Hoàng Chi"));
+    assert!(app.current().await.is_empty());
+    assert_eq!(app.store.class_review(app.class_a1).await.unwrap(), None);
+
+    complete_year(&app, &s2).await;
+    let r = app.post(&b, &review, &[]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("lập 2 học bạ"), "{}", r.body);
+    assert!(r.body.contains("Chưa có mã định danh"));
+    let current = app.current().await;
+    assert_eq!(current.len(), 2);
+    for s in [&s0, &s1] {
+        assert_eq!(
+            state_of(&current, s),
+            Some((store::RecordState::Reviewed, 0))
+        );
+    }
+    assert_eq!(state_of(&current, &s2), None);
+    // The stored document is the record the engine computes, byte for byte checkable.
+    let xml = current[0].xml.clone().unwrap();
+    let doc = record::parse_document(xml.as_bytes()).unwrap();
+    assert_eq!(record::recompute_check(&doc.record), Ok(()));
+    assert_eq!(doc.record.version.get(), 1);
+    assert_eq!(
+        current[0].sha256.as_deref(),
+        Some(school::records::sha256_hex(xml.as_bytes()).as_str())
+    );
+    assert!(
+        app.store
+            .class_review(app.class_a1)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+/// Reviews class 6A1 with s0 and s1 signable and s2 without a personal ID.
+async fn reviewed_class(app: &TestApp) -> Browser {
+    for (i, s) in app.students_a1.iter().enumerate() {
+        if i < 2 {
+            app.store
+                .set_personal_id(s, Some(&personal_id(i as u32 + 1)))
+                .await
+                .unwrap();
+        }
+        complete_year(app, s).await;
+    }
+    let b = app.login("gvcn.a1").await;
+    let r = app
+        .post(&b, &format!("/classes/{}/review", app.class_a1), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    b
+}
+
+#[tokio::test]
+async fn the_full_chain_homeroom_batch_with_exclusion_seal_verifies_and_locks() {
+    let app = spawn_signing_app().await;
+    let pki = test_pki();
+    let [s0, s1, s2] = [0, 1, 2].map(|i| app.students_a1[i].clone());
+    let gvcn = reviewed_class(&app).await;
+    let sign = format!("/classes/{}/sign", app.class_a1);
+    let gvcn_p12 = p12(&pki.gvcn);
+
+    // Wrong password: a clear Vietnamese message, nothing signed.
+    let r = app
+        .post_multipart(
+            &gvcn,
+            &sign,
+            &[("password", "sai-mat-khau")],
+            Some(&gvcn_p12),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(
+        r.body.contains("Mật khẩu của tệp chứng thư số không đúng"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("Không có học bạ nào được ký"));
+    assert!(app.current().await.iter().all(|r| r.signatures == 0));
+    // A multipart POST without the CSRF token is refused like any other.
+    let mut forged = gvcn.clone();
+    forged.csrf = "x".repeat(64);
+    let r = app
+        .post_multipart(
+            &forged,
+            &sign,
+            &[("password", pki::DEMO_P12_PASSWORD)],
+            Some(&gvcn_p12),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(app.current().await.iter().all(|r| r.signatures == 0));
+
+    let r = app
+        .post_multipart(
+            &gvcn,
+            &sign,
+            &[("password", pki::DEMO_P12_PASSWORD)],
+            Some(&gvcn_p12),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Đã ký 2 học bạ"), "{}", r.body);
+    assert!(r.body.contains("GVCN đã ký, chờ hiệu trưởng ký"));
+    let current = app.current().await;
+    for s in [&s0, &s1] {
+        assert_eq!(
+            state_of(&current, s),
+            Some((store::RecordState::Signing, 1))
+        );
+    }
+
+    // Principal: dashboard, batch summary, batch sign with s1 excluded.
+    let ht = app.login("ht.a").await;
+    let dash = app.get(Some(&ht), "/signing").await;
+    assert_eq!(dash.status, StatusCode::OK, "{}", dash.body);
+    assert!(dash.body.contains("Khối 6") && dash.body.contains("Ký hàng loạt"));
+    let summary = app
+        .get(Some(&ht), &format!("/signing/batch?class={}", app.class_a1))
+        .await;
+    assert_eq!(summary.status, StatusCode::OK, "{}", summary.body);
+    assert!(
+        summary
+            .body
+            .contains("<strong>2</strong> học bạ chờ hiệu trưởng ký")
+    );
+    assert!(
+        summary
+            .body
+            .contains(&format!(r#"name="exclude" value="{s1}""#))
+    );
+    assert!(summary.body.contains("Chưa có mã định danh"));
+    let by_grade = app.get(Some(&ht), "/signing/batch?grade=6").await;
+    assert_eq!(by_grade.status, StatusCode::OK, "{}", by_grade.body);
+    let class_field = app.class_a1.to_string();
+    let r = app
+        .post_multipart(
+            &ht,
+            "/signing/batch",
+            &[
+                ("class", &class_field),
+                ("exclude", s1.as_str()),
+                ("password", pki::DEMO_P12_PASSWORD),
+            ],
+            Some(&p12(&pki.ht)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Đã ký 1 học bạ"), "{}", r.body);
+    let current = app.current().await;
+    assert_eq!(
+        state_of(&current, &s0),
+        Some((store::RecordState::Signing, 2))
+    );
+    assert_eq!(
+        state_of(&current, &s1),
+        Some((store::RecordState::Signing, 1))
+    );
+
+    // Clerk applies the seal with the server's key.
+    let vt = app.login("vt.a").await;
+    let r = app
+        .post(&vt, "/signing/seal", &[("class", &class_field)])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Đã đóng dấu 1 học bạ"), "{}", r.body);
+    let current = app.current().await;
+    assert_eq!(
+        state_of(&current, &s0),
+        Some((store::RecordState::Signed, 3))
+    );
+    let sealed = current.iter().find(|r| r.student == s0).unwrap();
+    let xml = sealed.xml.clone().unwrap();
+    let trust = pki::TrustStore::from_pem_bundle(pki.root_pem().as_bytes()).unwrap();
+    let report = xmldsig::verify_chain(
+        xml.as_bytes(),
+        &school::records::layout(),
+        &trust,
+        Some(&["GVCN", "HT", "DAU"]),
+    )
+    .expect("the sealed record verifies");
+    assert_eq!(report.signatures.len(), 3);
+    assert_eq!(
+        report.signatures[0].signer_name.as_deref(),
+        Some("Giáo viên gvcn.a1")
+    );
+    let doc = record::parse_document(xml.as_bytes()).unwrap();
+    assert_eq!(record::recompute_check(&doc.record), Ok(()));
+    assert_eq!(
+        sealed
+            .signers
+            .iter()
+            .map(|e| e.role.as_str())
+            .collect::<Vec<_>>(),
+        ["GVCN", "HT", "DAU"]
+    );
+
+    // Locked: s0 (signed) and s1 (signing) refuse changes; s2 (no record) still saves.
+    let gv = app.login("gv.toan").await;
+    let grid = grid_path(&app, app.class_a1, "TOAN", 1);
+    let page = app.get(Some(&gv), &grid).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Học bạ đã khóa"));
+    assert!(
+        !page.body.contains(&format!("gk_{s0}")),
+        "locked row has no inputs"
+    );
+    assert!(page.body.contains(&format!("gk_{s2}")));
+    let gk0 = format!("gk_{s0}");
+    let r = app.post(&gv, &grid, &[(&gk0, "2")]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("đã khóa"), "{}", r.body);
+    let toan = |rows: Vec<ScoreSheetRow>, s: &StudentCode| {
+        rows.into_iter().find(|r| &r.student == s).unwrap().midterm
+    };
+    let sheet = app
+        .store
+        .score_sheet(app.class_a1, &subject("TOAN"), Semester::First)
+        .await
+        .unwrap();
+    assert_eq!(toan(sheet, &s0), Some(score("8")));
+    let f = |p: &str| format!("{p}_{s2}");
+    let (t1, t2, t3, t4, gk, ck) = (
+        f("tx") + "_1",
+        f("tx") + "_2",
+        f("tx") + "_3",
+        f("tx") + "_4",
+        f("gk"),
+        f("ck"),
+    );
+    let r = app
+        .post(
+            &gv,
+            &grid,
+            &[
+                (&t1, "8"),
+                (&t2, "7"),
+                (&t3, "9"),
+                (&t4, "8"),
+                (&gk, "6"),
+                (&ck, "9"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let sheet = app
+        .store
+        .score_sheet(app.class_a1, &subject("TOAN"), Semester::First)
+        .await
+        .unwrap();
+    assert_eq!(toan(sheet.clone(), &s2), Some(score("6")));
+    assert_eq!(
+        toan(sheet, &s0),
+        Some(score("8")),
+        "the locked row is kept as stored"
+    );
+
+    let summary_path = format!("/classes/{}/summary", app.class_a1);
+    let page = app.get(Some(&gvcn), &summary_path).await;
+    assert!(page.body.contains("Học bạ đã khóa"));
+    assert!(!page.body.contains(&format!("rl1_{s0}")));
+    let rl0 = format!("rl1_{s0}");
+    let r = app.post(&gvcn, &summary_path, &[(&rl0, "kha")]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let inputs = app
+        .store
+        .year_inputs(&key(app.class_a1, &s0))
+        .await
+        .unwrap();
+    assert!(
+        inputs
+            .conduct
+            .iter()
+            .all(|c| c.rating == ConductRating::Good)
+    );
+    let rl2 = format!("rl1_{s2}");
+    let r = app.post(&gvcn, &summary_path, &[(&rl2, "kha")]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let inputs = app
+        .store
+        .year_inputs(&key(app.class_a1, &s2))
+        .await
+        .unwrap();
+    assert!(
+        inputs
+            .conduct
+            .iter()
+            .any(|c| c.rating == ConductRating::Fair)
+    );
+
+    // Versions page and download.
+    let versions = app
+        .get(Some(&gvcn), &format!("/students/{s0}/records"))
+        .await;
+    assert_eq!(versions.status, StatusCode::OK, "{}", versions.body);
+    assert!(versions.body.contains("Đã ký và đóng dấu"));
+    assert!(versions.body.contains(sealed.sha256.as_deref().unwrap()));
+    let download = app
+        .get(
+            Some(&gvcn),
+            &format!("/students/{s0}/records/{}/xml", sealed.id),
+        )
+        .await;
+    assert_eq!(download.status, StatusCode::OK);
+    assert_eq!(download.body, xml);
+
+    // Unlock: principal only, reason required; version 2 draft supersedes version 1.
+    let unlock = format!("/students/{s0}/records/{}/unlock", sealed.id);
+    assert_eq!(
+        app.get(Some(&gvcn), &unlock).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = app.post(&gvcn, &unlock, &[("reason", "Sửa điểm")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get(Some(&ht), &unlock).await.status, StatusCode::OK);
+    let r = app.post(&ht, &unlock, &[("reason", "   ")]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.body.contains("Phải nhập lý do mở khóa"));
+    assert_eq!(app.store.records_of_student(&s0).await.unwrap().len(), 1);
+    let r = app
+        .post(&ht, &unlock, &[("reason", "Sửa điểm giữa kì Toán HK I")])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let versions = app.store.records_of_student(&s0).await.unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions[0], *sealed, "the signed version is kept as it was");
+    let v2 = &versions[1];
+    assert_eq!((v2.version, v2.state), (2, store::RecordState::Draft));
+    assert_eq!(
+        v2.supersedes,
+        Some((sealed.id.clone(), sealed.sha256.clone().unwrap()))
+    );
+    assert_eq!(
+        v2.unlock_reason.as_deref(),
+        Some("Sửa điểm giữa kì Toán HK I")
+    );
+    // Unlocking the same version again: conflict.
+    let r = app.post(&ht, &unlock, &[("reason", "Lần nữa")]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    // s0 is editable again (the grid posts every editable row whole).
+    let g = |p: &str, s: &StudentCode| format!("{p}_{s}");
+    let mut full: Vec<(String, String)> = Vec::new();
+    for s in [&s0, &s2] {
+        for (i, v) in ["8", "7", "9", "8"].iter().enumerate() {
+            full.push((format!("{}_{}", g("tx", s), i + 1), (*v).to_owned()));
+        }
+        full.push((g("gk", s), "7".to_owned()));
+        full.push((g("ck", s), "9".to_owned()));
+    }
+    let full: Vec<(&str, &str)> = full.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = app.post(&gv, &grid, &full).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let sheet = app
+        .store
+        .score_sheet(app.class_a1, &subject("TOAN"), Semester::First)
+        .await
+        .unwrap();
+    assert_eq!(toan(sheet, &s0), Some(score("7")));
+
+    // Review again: version 2 is rebuilt, supersedes version 1 in the document itself.
+    let r = app
+        .post(&gvcn, &format!("/classes/{}/review", app.class_a1), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let v2 = app.store.records_of_student(&s0).await.unwrap().remove(1);
+    assert_eq!(v2.state, store::RecordState::Reviewed);
+    let doc = record::parse_document(v2.xml.unwrap().as_bytes()).unwrap();
+    assert_eq!(doc.record.version.get(), 2);
+    assert_eq!(
+        doc.record.supersedes.map(|s| s.id.to_string()),
+        Some(sealed.id.clone())
+    );
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_is_refused_and_nothing_is_signed() {
+    let app = spawn_signing_app().await;
+    let gvcn = reviewed_class(&app).await;
+    // A PKI the server does not trust.
+    let other = pki::demo_pki(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64,
+    )
+    .unwrap();
+    let r = app
+        .post_multipart(
+            &gvcn,
+            &format!("/classes/{}/sign", app.class_a1),
+            &[("password", pki::DEMO_P12_PASSWORD)],
+            Some(&other.pkcs12(&other.gvcn).unwrap()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.body.contains("Chứng thư số không hợp lệ"), "{}", r.body);
+    assert!(app.current().await.iter().all(|r| r.signatures == 0));
+}
+
+#[tokio::test]
+async fn every_record_action_is_refused_to_other_roles_and_other_schools() {
+    let app = spawn_signing_app().await;
+    let pki = test_pki();
+    let s0 = app.students_a1[0].clone();
+    let _ = reviewed_class(&app).await;
+    let a1 = app.class_a1;
+    let class_field = a1.to_string();
+    let record_id = app.current().await[0].id.clone();
+    let gets = [
+        format!("/classes/{a1}/records"),
+        format!("/signing/batch?class={a1}"),
+        format!("/students/{s0}/records"),
+        format!("/students/{s0}/records/{record_id}/xml"),
+        format!("/students/{s0}/records/{record_id}/unlock"),
+        "/signing".to_owned(),
+        "/records".to_owned(),
+    ];
+    // (account, which GETs of `gets` it may open)
+    let expectations: &[(&str, [bool; 7])] = &[
+        ("gv.toan", [false, false, false, false, false, false, false]),
+        ("gvcn.a2", [false, false, false, false, false, false, true]),
+        ("gvcn.b1", [false, false, false, false, false, false, true]),
+        ("ht.b", [false, false, false, false, false, true, false]),
+        ("admin.a", [true, false, true, true, false, false, false]),
+        ("vt.a", [true, false, true, true, false, true, false]),
+        ("gvcn.a1", [true, false, true, true, false, false, true]),
+        ("ht.a", [true, true, true, true, false, true, false]),
+    ];
+    for (user, allowed) in expectations {
+        let b = app.login(user).await;
+        for (path, ok) in gets.iter().zip(allowed) {
+            let r = app.get(Some(&b), path).await;
+            if *ok {
+                assert_eq!(r.status, StatusCode::OK, "{user} GET {path}: {}", r.body);
+            } else {
+                // The unlock page of a record that is not locked yet is a 409 for the
+                // principal; everyone else must be refused before that.
+                assert!(
+                    r.status == StatusCode::FORBIDDEN
+                        || (*user == "ht.a" && r.status == StatusCode::CONFLICT),
+                    "{user} GET {path}: {}",
+                    r.status
+                );
+            }
+        }
+        // No POST of the workflow goes through for anyone but the right role.
+        if *user != "gvcn.a1" {
+            let r = app.post(&b, &format!("/classes/{a1}/review"), &[]).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{user} review");
+            let r = app
+                .post_multipart(
+                    &b,
+                    &format!("/classes/{a1}/sign"),
+                    &[("password", pki::DEMO_P12_PASSWORD)],
+                    Some(&p12(&pki.gvcn)),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{user} sign");
+        }
+        if *user != "ht.a" {
+            let r = app
+                .post_multipart(
+                    &b,
+                    "/signing/batch",
+                    &[
+                        ("class", &class_field),
+                        ("password", pki::DEMO_P12_PASSWORD),
+                    ],
+                    Some(&p12(&pki.ht)),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{user} batch");
+            let r = app
+                .post(
+                    &b,
+                    &format!("/students/{s0}/records/{record_id}/unlock"),
+                    &[("reason", "x")],
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{user} unlock");
+        }
+        if !["ht.a", "vt.a"].contains(user) {
+            let r = app
+                .post(&b, "/signing/seal", &[("class", &class_field)])
+                .await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{user} seal");
+        }
+    }
+    // Nothing was signed or unlocked by any refused request.
+    assert!(
+        app.current()
+            .await
+            .iter()
+            .all(|r| r.signatures == 0 && r.version == 1)
+    );
+}
+
+#[tokio::test]
+async fn inputs_changed_after_review_are_not_signed_until_reviewed_again() {
+    let app = spawn_signing_app().await;
+    let pki = test_pki();
+    let s0 = app.students_a1[0].clone();
+    let gvcn = reviewed_class(&app).await;
+    let before = app.current().await;
+    // A score changes after the review (the record is not locked yet).
+    app.store
+        .set_subject_scores(
+            &key(app.class_a1, &s0),
+            &SubjectScores {
+                subject: subject("TOAN"),
+                semester: Semester::First,
+                regular: ["5", "5", "5", "5"].map(score).to_vec(),
+                midterm: Some(score("5")),
+                final_exam: Some(score("5")),
+            },
+        )
+        .await
+        .unwrap();
+    let sign = format!("/classes/{}/sign", app.class_a1);
+    let r = app
+        .post_multipart(
+            &gvcn,
+            &sign,
+            &[("password", pki::DEMO_P12_PASSWORD)],
+            Some(&p12(&pki.gvcn)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Đã ký 1 học bạ"), "{}", r.body);
+    assert!(
+        r.body.contains("đã thay đổi sau khi xác nhận tổng hợp"),
+        "{}",
+        r.body
+    );
+    let current = app.current().await;
+    assert_eq!(
+        state_of(&current, &s0),
+        Some((store::RecordState::Reviewed, 0))
+    );
+    // Reviewing again rebuilds that record only; then it can be signed.
+    let r = app
+        .post(&gvcn, &format!("/classes/{}/review", app.class_a1), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("lập 1 học bạ"), "{}", r.body);
+    let rebuilt = app.current().await;
+    let old = before.iter().find(|r| r.student == s0).unwrap();
+    let new = rebuilt.iter().find(|r| r.student == s0).unwrap();
+    assert_eq!((new.id.as_str(), new.version), (old.id.as_str(), 1));
+    assert_ne!(new.sha256, old.sha256);
+    let r = app
+        .post_multipart(
+            &gvcn,
+            &sign,
+            &[("password", pki::DEMO_P12_PASSWORD)],
+            Some(&p12(&pki.gvcn)),
+        )
+        .await;
+    assert!(r.body.contains("Đã ký 1 học bạ"), "{}", r.body);
+    assert_eq!(
+        state_of(&app.current().await, &s0),
+        Some((store::RecordState::Signing, 1))
+    );
+}
+
+#[tokio::test]
+async fn two_batch_signings_at_once_sign_each_record_exactly_once() {
+    let app = spawn_signing_app().await;
+    let pki = test_pki();
+    let gvcn = reviewed_class(&app).await;
+    let r = app
+        .post_multipart(
+            &gvcn,
+            &format!("/classes/{}/sign", app.class_a1),
+            &[("password", pki::DEMO_P12_PASSWORD)],
+            Some(&p12(&pki.gvcn)),
+        )
+        .await;
+    assert!(r.body.contains("Đã ký 2 học bạ"), "{}", r.body);
+    // Two sessions of the principal submit the same batch at the same time.
+    let (one, two) = (app.login("ht.a").await, app.login("ht.a").await);
+    let class_field = app.class_a1.to_string();
+    let ht_p12 = p12(&pki.ht);
+    let fields = [
+        ("class", class_field.as_str()),
+        ("password", pki::DEMO_P12_PASSWORD),
+    ];
+    let (a, b) = tokio::join!(
+        app.post_multipart(&one, "/signing/batch", &fields, Some(&ht_p12)),
+        app.post_multipart(&two, "/signing/batch", &fields, Some(&ht_p12)),
+    );
+    assert_eq!((a.status, b.status), (StatusCode::OK, StatusCode::OK));
+    let signed = |body: &str| {
+        let start = body.find("Đã ký ").expect("notice") + "Đã ký ".len();
+        body[start..]
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse::<usize>()
+            .unwrap()
+    };
+    assert_eq!(
+        signed(&a.body) + signed(&b.body),
+        2,
+        "{}\n{}",
+        a.body,
+        b.body
+    );
+    for r in app.current().await {
+        assert_eq!((r.state, r.signatures), (store::RecordState::Signing, 2));
+        let doc = record::parse_document(r.xml.unwrap().as_bytes()).unwrap();
+        assert_eq!(doc.signatures.len(), 2);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Excel: class lists, score sheets, summaries (issue 5 item 6, stories 1 and 6).
+
+mod excel {
+    use super::*;
+    use calamine::{Data, Reader, Xlsx};
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+
+    const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    const HEADERS: [&str; 11] = [
+        "STT",
+        "Mã học sinh",
+        "Số định danh cá nhân",
+        "Họ và tên",
+        "Giới tính",
+        "Ngày sinh",
+        "Dân tộc",
+        "Quốc tịch",
+        "Nơi sinh",
+        "Nơi cư trú",
+        "Lớp",
+    ];
+
+    /// A response with its raw bytes and content type (downloads are not UTF-8).
+    struct Download {
+        status: StatusCode,
+        content_type: String,
+        disposition: String,
+        bytes: Vec<u8>,
+    }
+
+    impl TestApp {
+        async fn download(&self, b: &Browser, path: &str) -> Download {
+            let req = Request::get(path)
+                .header(header::COOKIE, &b.cookie)
+                .body(Body::empty())
+                .expect("request");
+            let response = self.router.clone().oneshot(req).await.expect("response");
+            let h = |name| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let (status, content_type, disposition) = (
+                response.status(),
+                h(header::CONTENT_TYPE),
+                h(header::CONTENT_DISPOSITION),
+            );
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .expect("body")
+                .to_vec();
+            Download {
+                status,
+                content_type,
+                disposition,
+                bytes,
+            }
+        }
+
+        /// POSTs a multipart form as a browser does: `_csrf` (when given) then `file`.
+        async fn upload(
+            &self,
+            b: &Browser,
+            path: &str,
+            filename: &str,
+            file: &[u8],
+            csrf: Option<&str>,
+        ) -> Reply {
+            let boundary = "----hocbaTestBoundary7MA4YWxkTrZu0gW";
+            let mut body = Vec::new();
+            if let Some(token) = csrf {
+                body.extend_from_slice(
+                    format!(
+                        "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"\r\n\r\n{token}\r\n",
+                        school::CSRF_FIELD
+                    )
+                    .as_bytes(),
+                );
+            }
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: {XLSX}\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(file);
+            body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+            let req = Request::post(path)
+                .header(
+                    header::CONTENT_TYPE,
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .header(header::COOKIE, &b.cookie)
+                .body(Body::from(body))
+                .expect("request");
+            self.send(req).await
+        }
+    }
+
+    /// The first worksheet of an .xlsx as text cells (row, column from 0).
+    fn cells(bytes: &[u8]) -> Vec<Vec<String>> {
+        let mut book: Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).expect("xlsx");
+        let range = book.worksheet_range_at(0).expect("a sheet").expect("range");
+        let (r0, c0) = range.start().unwrap_or((0, 0));
+        let mut out = vec![Vec::new(); r0 as usize];
+        for row in range.rows() {
+            let mut line = vec![String::new(); c0 as usize];
+            line.extend(row.iter().map(|d| match d {
+                Data::Empty => String::new(),
+                Data::Float(f) => f.to_string(),
+                other => other.to_string(),
+            }));
+            out.push(line);
+        }
+        out
+    }
+
+    /// An .xlsx with `rows` (strings; `None` leaves the cell empty) from A1.
+    fn workbook(rows: &[Vec<Option<&str>>]) -> Vec<u8> {
+        let mut book = Workbook::new();
+        let ws = book.add_worksheet();
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                if let Some(v) = v {
+                    ws.write_string(r as u32, c as u16, *v).unwrap();
+                }
+            }
+        }
+        book.save_to_buffer().unwrap()
+    }
+
+    fn class_list(rows: &[[&str; 11]]) -> Vec<u8> {
+        let mut all = vec![HEADERS.iter().map(|h| Some(*h)).collect::<Vec<_>>()];
+        for r in rows {
+            all.push(r.iter().map(|v| (!v.is_empty()).then_some(*v)).collect());
+        }
+        workbook(&all)
+    }
+
+    fn code(n: u32) -> String {
+        format!("79{n:018}")
+    }
+
+    async fn table_counts(app: &TestApp) -> store::TableCounts {
+        app.store.table_counts().await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn excel_template_download_parses_back_with_the_class_list_columns() {
+        let app = spawn_app().await;
+        let b = app.login("admin.a").await;
+        let page = app.get(Some(&b), "/students/import").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains("Tải mẫu"));
+        assert!(page.body.contains(r#"enctype="multipart/form-data""#));
+        let d = app.download(&b, "/students/import/template").await;
+        assert_eq!(d.status, StatusCode::OK);
+        assert_eq!(d.content_type, XLSX);
+        assert!(
+            d.disposition.starts_with("attachment;"),
+            "{}",
+            d.disposition
+        );
+        assert_eq!(cells(&d.bytes)[0], HEADERS.map(String::from).to_vec());
+        // The school overview links to the import for the admin.
+        let overview = app.get(Some(&b), "/school").await;
+        assert!(overview.body.contains(r#"href="/students/import""#));
+    }
+
+    #[tokio::test]
+    async fn excel_class_list_preview_lists_every_bad_row_by_number_and_writes_nothing() {
+        let app = spawn_app().await;
+        let b = app.login("admin.a").await;
+        let before = table_counts(&app).await;
+        let existing = app.students_a1[0].to_string();
+        let (c1, c2, c3, c4, c5, c6) = (
+            code(101),
+            code(102),
+            code(103),
+            code(104),
+            code(105),
+            code(106),
+        );
+        let file = class_list(&[
+            // Row 2: valid.
+            [
+                "1",
+                &c1,
+                "079312345678",
+                "Đỗ Thị Hoa",
+                "Nữ",
+                "05/03/2012",
+                "Kinh",
+                "Việt Nam",
+                "Hà Nội",
+                "Hà Nội",
+                "6A2",
+            ],
+            // Row 3: personal ID says male, the row says Nữ.
+            [
+                "2",
+                &c2,
+                "079212345679",
+                "Ngô Thị Lan",
+                "Nữ",
+                "01/01/2012",
+                "Kinh",
+                "Việt Nam",
+                "Huế",
+                "Huế",
+                "6A2",
+            ],
+            // Row 4: the same student code as row 2.
+            [
+                "3",
+                &c1,
+                "",
+                "Bùi Văn Nam",
+                "Nam",
+                "02/02/2012",
+                "Kinh",
+                "Việt Nam",
+                "Huế",
+                "Huế",
+                "6A2",
+            ],
+            // Row 5: a code already in the database.
+            [
+                "4",
+                &existing,
+                "",
+                "Trần Văn Bình",
+                "Nam",
+                "02/02/2012",
+                "Kinh",
+                "Việt Nam",
+                "Huế",
+                "Huế",
+                "6A1",
+            ],
+            // Row 6: no such date.
+            [
+                "5",
+                &c3,
+                "",
+                "Lý Thị Mai",
+                "Nữ",
+                "31/02/2012",
+                "Kinh",
+                "Việt Nam",
+                "Huế",
+                "Huế",
+                "6A2",
+            ],
+            // Row 7: a class the school does not have; a personal ID of 11 digits.
+            [
+                "6",
+                &c4,
+                "07931234567",
+                "Hồ Văn Quý",
+                "Nam",
+                "03/04/2012",
+                "Kinh",
+                "Việt Nam",
+                "Huế",
+                "Huế",
+                "6A9",
+            ],
+            // Row 8: no name.
+            [
+                "7",
+                &c5,
+                "",
+                "",
+                "Nam",
+                "03/04/2012",
+                "Kinh",
+                "Việt Nam",
+                "Huế",
+                "Huế",
+                "6A2",
+            ],
+            // Row 9: valid, but in another school's class name → unknown here.
+            [
+                "8",
+                &c6,
+                "",
+                "Mai Văn Sơn",
+                "Nam",
+                "2012-04-03",
+                "Kinh",
+                "Việt Nam",
+                "Huế",
+                "Huế",
+                "6B1",
+            ],
+        ]);
+        let r = app
+            .upload(&b, "/students/import", "Lớp 6A2.xlsx", &file, Some(&b.csrf))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        for expected in [
+            "7 dòng lỗi",
+            "Chưa có gì được lưu",
+            "Dòng 3",
+            "ứng với giới tính Nam, nhưng cột Giới tính ghi Nữ",
+            "Dòng 4",
+            &format!("Mã học sinh {c1} trùng với dòng 2 trong tệp"),
+            "Dòng 5",
+            &format!("Mã học sinh {existing} đã có trong cơ sở dữ liệu"),
+            "Dòng 6",
+            "Ngày sinh «31/02/2012» không hợp lệ",
+            "Dòng 7",
+            "Lớp «6A9» không có trong năm học 2025-2026 của trường",
+            "phải gồm đúng 12 chữ số",
+            "Dòng 8",
+            "Thiếu Họ và tên",
+            "Lớp «6B1» không có",
+        ] {
+            assert!(
+                r.body.contains(&esc_html(expected)),
+                "{expected}\n{}",
+                r.body
+            );
+        }
+        // No "Nhập" button: nothing can be confirmed.
+        assert!(!r.body.contains("/students/import/confirm"));
+        assert_eq!(table_counts(&app).await, before);
+    }
+
+    fn esc_html(s: &str) -> String {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&#39;")
+    }
+
+    #[tokio::test]
+    async fn excel_class_list_fixed_file_imports_all_rows_in_name_order_once() {
+        let app = spawn_app().await;
+        let b = app.login("admin.a").await;
+        let (c1, c2, c3) = (code(201), code(202), code(203));
+        // A date cell for one birth date, text for the others; a name in NFD.
+        let nfd: String = {
+            use unicode_normalization::UnicodeNormalization;
+            "Đỗ Thị Hoa".nfd().collect()
+        };
+        let mut book = Workbook::new();
+        let ws = book.add_worksheet();
+        for (c, h) in HEADERS.iter().enumerate() {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        let rows: [[&str; 11]; 3] = [
+            [
+                "1",
+                &c1,
+                "079312345678",
+                &nfd,
+                "Nữ",
+                "",
+                "Kinh",
+                "Việt Nam",
+                "Hà Nội",
+                "Hà Nội",
+                "6A2",
+            ],
+            [
+                "2",
+                &c2,
+                "",
+                "Bùi Văn An",
+                "Nam",
+                "02/02/2012",
+                "Tày",
+                "Việt Nam",
+                "Cao Bằng",
+                "Cao Bằng",
+                "6a2",
+            ],
+            [
+                "3",
+                &c3,
+                "",
+                "Lê Thị Chi",
+                "Nữ",
+                "14/11/2012",
+                "Kinh",
+                "Việt Nam",
+                "Huế",
+                "Huế",
+                "6A1",
+            ],
+        ];
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                if !v.is_empty() {
+                    ws.write_string(r as u32 + 1, c as u16, *v).unwrap();
+                }
+            }
+        }
+        let date_format = Format::new().set_num_format("dd/mm/yyyy");
+        ws.write_datetime_with_format(
+            1,
+            5,
+            ExcelDateTime::from_ymd(2012, 3, 5).unwrap(),
+            &date_format,
+        )
+        .unwrap();
+        let file = book.save_to_buffer().unwrap();
+
+        let before = table_counts(&app).await;
+        let r = app
+            .upload(&b, "/students/import", "ds.xlsx", &file, Some(&b.csrf))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(r.body.contains("3 học sinh, không có lỗi"), "{}", r.body);
+        assert!(r.body.contains("05/03/2012"));
+        assert!(r.body.contains("đã chuẩn hoá Unicode (NFC)"));
+        assert_eq!(
+            table_counts(&app).await,
+            before,
+            "the preview writes nothing"
+        );
+        let token = {
+            let marker = r#"name="token" value=""#;
+            let start = r.body.find(marker).expect("token field") + marker.len();
+            r.body[start..start + r.body[start..].find('"').unwrap()].to_owned()
+        };
+        // Another session cannot use the token.
+        let other = app.login("admin.a").await;
+        let stolen = app
+            .post(&other, "/students/import/confirm", &[("token", &token)])
+            .await;
+        assert_eq!(stolen.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(table_counts(&app).await, before);
+
+        let done = app
+            .post(&b, "/students/import/confirm", &[("token", &token)])
+            .await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+        assert!(done.body.contains("Đã nhập 3 học sinh"), "{}", done.body);
+        let hoa = app.store.student(&c1.parse().unwrap()).await.unwrap();
+        assert_eq!(hoa.full_name, "Đỗ Thị Hoa", "stored in NFC");
+        assert_eq!(hoa.born_on, date("2012-03-05"));
+        assert_eq!(
+            hoa.personal_id.map(|p| p.to_string()).as_deref(),
+            Some("079312345678")
+        );
+        // 6A2 had Phạm Minh Đức at roll 1: An, then Hoa, follow in name order.
+        let a2: Vec<(u16, String)> = app
+            .store
+            .class_members(app.class_a2)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| (m.roll_no, m.student.full_name))
+            .collect();
+        assert_eq!(
+            a2,
+            vec![
+                (1, "Phạm Minh Đức".to_owned()),
+                (2, "Bùi Văn An".to_owned()),
+                (3, "Đỗ Thị Hoa".to_owned()),
+            ]
+        );
+        assert_eq!(
+            app.store.class_members(app.class_a1).await.unwrap().len(),
+            4
+        );
+        // A token is used once.
+        let again = app
+            .post(&b, "/students/import/confirm", &[("token", &token)])
+            .await;
+        assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(again.body.contains("đã hết hạn hoặc đã được nhập"));
+    }
+
+    #[tokio::test]
+    async fn excel_class_list_import_is_for_the_school_admin_only() {
+        let app = spawn_app().await;
+        let file = class_list(&[[
+            "1",
+            &code(301),
+            "",
+            "Hà Văn Tú",
+            "Nam",
+            "01/01/2012",
+            "",
+            "",
+            "",
+            "",
+            "6A1",
+        ]]);
+        for user in ["ht.a", "gv.toan", "gvcn.a1", "vt.a"] {
+            let b = app.login(user).await;
+            for path in ["/students/import", "/students/import/template"] {
+                assert_eq!(
+                    app.get(Some(&b), path).await.status,
+                    StatusCode::FORBIDDEN,
+                    "{user} {path}"
+                );
+            }
+            let r = app
+                .upload(&b, "/students/import", "x.xlsx", &file, Some(&b.csrf))
+                .await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{user}");
+        }
+        assert!(
+            app.store
+                .student(&code(301).parse().unwrap())
+                .await
+                .is_err()
+        );
+    }
+
+    /// gv.toan's Toán sheet of 6A1, HK I, with scores and comments for two students.
+    async fn seed_scores(app: &TestApp) -> (Vec<ScoreSheetRow>, Vec<(StudentCode, String)>) {
+        let [s0, s1] = [0, 1].map(|i| app.students_a1[i].clone());
+        let rows = vec![
+            ScoreSheetRow {
+                student: s0.clone(),
+                regular: ["8", "7", "9", "6"].map(score).to_vec(),
+                midterm: Some(score("7")),
+                final_exam: Some(score("8")),
+            },
+            ScoreSheetRow {
+                student: s1.clone(),
+                regular: ["5.5", "6"].map(score).to_vec(),
+                midterm: Some(score("6.5")),
+                final_exam: None,
+            },
+        ];
+        let comments = vec![(s0, "Chăm chỉ, tiến bộ".to_owned())];
+        app.store
+            .save_subject_sheet(
+                app.class_a1,
+                &subject("TOAN"),
+                Semester::First,
+                store::SheetMarks::Scores(&rows),
+                &comments,
+            )
+            .await
+            .unwrap();
+        (rows, comments)
+    }
+
+    async fn toan_sheet(app: &TestApp) -> (Vec<ScoreSheetRow>, Vec<(StudentCode, String)>) {
+        (
+            app.store
+                .score_sheet(app.class_a1, &subject("TOAN"), Semester::First)
+                .await
+                .unwrap(),
+            app.store
+                .subject_comment_sheet(app.class_a1, &subject("TOAN"), store::Term::First)
+                .await
+                .unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn excel_score_sheet_export_then_import_round_trips_unchanged() {
+        let app = spawn_app().await;
+        let seeded = seed_scores(&app).await;
+        let b = app.login("gv.toan").await;
+        let grid = app
+            .get(Some(&b), &format!("/scores/{}/TOAN?hk=1", app.class_a1))
+            .await;
+        let export = format!("/scores/{}/TOAN/export?hk=1", app.class_a1);
+        let import = format!("/scores/{}/TOAN/import?hk=1", app.class_a1);
+        assert!(
+            grid.body
+                .contains(&format!(r#"href="{}""#, esc_html(&export))),
+            "{}",
+            grid.body
+        );
+        assert!(
+            grid.body
+                .contains(&format!(r#"href="{}""#, esc_html(&import)))
+        );
+
+        let d = app.download(&b, &export).await;
+        assert_eq!(d.status, StatusCode::OK);
+        assert_eq!(d.content_type, XLSX);
+        let sheet = cells(&d.bytes);
+        assert_eq!(
+            sheet[0][0],
+            "BẢNG ĐIỂM MÔN Toán — LỚP 6A1 — HỌC KÌ I — NĂM HỌC 2025-2026"
+        );
+        assert_eq!(
+            sheet[3],
+            [
+                "STT",
+                "Mã học sinh",
+                "Họ và tên",
+                "ĐĐGtx 1",
+                "ĐĐGtx 2",
+                "ĐĐGtx 3",
+                "ĐĐGtx 4",
+                "ĐĐGgk",
+                "ĐĐGck",
+                "ĐTBmhk",
+                "Nhận xét"
+            ]
+            .map(String::from)
+            .to_vec()
+        );
+        // Roll order; ĐTBmhk = 68/9 → 7.6 computed for the complete row only.
+        assert_eq!(sheet[4][1], app.students_a1[0].to_string());
+        assert_eq!(sheet[4][2], "Nguyễn Thị Ánh");
+        assert_eq!(
+            &sheet[4][3..11],
+            ["8", "7", "9", "6", "7", "8", "7.6", "Chăm chỉ, tiến bộ"]
+        );
+        assert_eq!(&sheet[5][3..10], ["5.5", "6", "", "", "6.5", "", ""]);
+        assert_eq!(sheet[6][2], "Lê Hoàng Chi");
+
+        let r = app
+            .upload(&b, &import, "Bảng điểm.xlsx", &d.bytes, Some(&b.csrf))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(r.body.contains("Đã nhập điểm của 3 học sinh"), "{}", r.body);
+        assert_eq!(toan_sheet(&app).await, seeded);
+    }
+
+    #[tokio::test]
+    async fn excel_score_sheet_with_bad_rows_lists_them_and_writes_nothing() {
+        let app = spawn_app().await;
+        let b = app.login("gv.toan").await;
+        let [s0, s1, s2] = [0, 1, 2].map(|i| app.students_a1[i].to_string());
+        let stranger = code(999);
+        let header: Vec<Option<&str>> = [
+            "STT",
+            "Mã học sinh",
+            "Họ và tên",
+            "ĐĐGtx 1",
+            "ĐĐGtx 2",
+            "ĐĐGtx 3",
+            "ĐĐGtx 4",
+            "ĐĐGtx 5",
+            "ĐĐGgk",
+            "ĐĐGck",
+            "Nhận xét",
+        ]
+        .map(Some)
+        .to_vec();
+        let row = |v: [&'static str; 11]| -> Vec<Option<&'static str>> {
+            v.iter().map(|x| (!x.is_empty()).then_some(*x)).collect()
+        };
+        let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+        let file = workbook(&[
+            header,
+            // Row 2: valid.
+            row([
+                "1",
+                leak(s0.clone()),
+                "Nguyễn Thị Ánh",
+                "8",
+                "7",
+                "9",
+                "6",
+                "",
+                "7",
+                "8",
+                "Tốt",
+            ]),
+            // Row 3: 11 is out of range.
+            row([
+                "2",
+                leak(s1.clone()),
+                "Trần Văn Bình",
+                "9",
+                "11",
+                "",
+                "",
+                "",
+                "9",
+                "",
+                "",
+            ]),
+            // Row 4: malformed, and only 3 regular scores with a final score.
+            row([
+                "3",
+                leak(s2.clone()),
+                "Lê Hoàng Chi",
+                "8,5",
+                "7",
+                "6",
+                "",
+                "",
+                "8,5,",
+                "9",
+                "",
+            ]),
+            // Row 5: not in the class.
+            row([
+                "4",
+                leak(stranger.clone()),
+                "Người Lạ",
+                "5",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ]),
+            // Row 6: five regular scores, one more than grade 6 Toán allows.
+            row([
+                "5",
+                leak(s0.clone()),
+                "Nguyễn Thị Ánh",
+                "8",
+                "7",
+                "9",
+                "6",
+                "5",
+                "7",
+                "8",
+                "",
+            ]),
+        ]);
+        let path = format!("/scores/{}/TOAN/import?hk=1", app.class_a1);
+        let r = app.upload(&b, &path, "bd.xlsx", &file, Some(&b.csrf)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        for expected in [
+            "4 dòng sai",
+            "Không có gì được lưu",
+            "Dòng 3",
+            "ĐĐGtx 2 (ô E3): Điểm phải từ 0 đến 10",
+            "Dòng 4",
+            "ĐĐGgk (ô I4): Điểm không hợp lệ",
+            "Sai số điểm đánh giá thường xuyên: có 3 ĐĐGtx",
+            "Dòng 5",
+            "Học sinh không có trong danh sách lớp 6A1",
+            "Dòng 6",
+            "Học sinh này đã có ở dòng 2",
+            "Có 5 ĐĐGtx; chương trình cho phép tối đa 4",
+        ] {
+            assert!(r.body.contains(expected), "{expected}\n{}", r.body);
+        }
+        assert!(!r.body.contains("Dòng 2<"), "row 2 is valid");
+        assert_eq!(toan_sheet(&app).await, (Vec::new(), Vec::new()));
+
+        // A sheet of another semester is refused as a whole.
+        let d = app
+            .download(&b, &format!("/scores/{}/TOAN/export?hk=2", app.class_a1))
+            .await;
+        let r = app
+            .upload(&b, &path, "hk2.xlsx", &d.bytes, Some(&b.csrf))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("HỌC KÌ II"), "{}", r.body);
+        assert_eq!(toan_sheet(&app).await, (Vec::new(), Vec::new()));
+    }
+
+    #[tokio::test]
+    async fn excel_score_sheets_of_another_teacher_are_refused_for_export_and_import() {
+        let app = spawn_app().await;
+        let seeded = seed_scores(&app).await;
+        let owner = app.login("gv.toan").await;
+        let good = app
+            .download(
+                &owner,
+                &format!("/scores/{}/TOAN/export?hk=1", app.class_a1),
+            )
+            .await;
+        assert_eq!(good.status, StatusCode::OK);
+        for (user, class, subj) in [
+            ("gv.van", app.class_a1, "TOAN"),     // another teacher's subject
+            ("gv.toan.b", app.class_a1, "TOAN"),  // another school
+            ("gvcn.a1", app.class_a1, "TOAN"),    // the homeroom teacher
+            ("admin.a", app.class_a1, "TOAN"),    // the admin
+            ("gv.toan", app.class_a1, "NGU_VAN"), // own class, another subject
+            ("gv.toan", app.class_b1, "TOAN"),    // another school's class
+        ] {
+            let b = app.login(user).await;
+            let base = format!("/scores/{class}/{subj}");
+            let d = app.download(&b, &format!("{base}/export?hk=1")).await;
+            assert_eq!(d.status, StatusCode::FORBIDDEN, "{user} export {base}");
+            let r = app.get(Some(&b), &format!("{base}/import?hk=1")).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{user} import page {base}");
+            let r = app
+                .upload(
+                    &b,
+                    &format!("{base}/import?hk=1"),
+                    "x.xlsx",
+                    &good.bytes,
+                    Some(&b.csrf),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{user} import {base}");
+            assert!(r.body.contains("Bạn không có quyền"));
+        }
+        assert_eq!(toan_sheet(&app).await, seeded);
+        assert!(
+            app.store
+                .score_sheet(app.class_a1, &subject("NGU_VAN"), Semester::First)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn excel_garbage_and_truncated_uploads_are_refused_clearly_and_write_nothing() {
+        let app = spawn_app().await;
+        let seeded = seed_scores(&app).await;
+        let teacher = app.login("gv.toan").await;
+        let admin = app.login("admin.a").await;
+        let scores = format!("/scores/{}/TOAN/import?hk=1", app.class_a1);
+        let good = app
+            .download(
+                &teacher,
+                &format!("/scores/{}/TOAN/export?hk=1", app.class_a1),
+            )
+            .await
+            .bytes;
+        let before = table_counts(&app).await;
+        let mut files: Vec<(String, Vec<u8>, &str)> = vec![
+            (
+                "rác.xlsx".into(),
+                b"this is not a spreadsheet".to_vec(),
+                "không phải bảng tính Excel .xlsx",
+            ),
+            (
+                "cu.xls".into(),
+                [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1].repeat(64),
+                "Excel 97–2003",
+            ),
+            ("rong.xlsx".into(), Vec::new(), "Chưa chọn tệp"),
+            (
+                "zip.xlsx".into(),
+                b"PK\x03\x04garbage garbage garbage".to_vec(),
+                "Không đọc được tệp Excel",
+            ),
+        ];
+        // Truncations of a real workbook at many lengths, and a few bytes flipped.
+        for n in (0..good.len()).step_by(good.len() / 23 + 1).skip(1) {
+            files.push((format!("cut-{n}.xlsx"), good[..n].to_vec(), ""));
+        }
+        for (name, bytes, message) in &files {
+            for (b, path) in [(&teacher, scores.as_str()), (&admin, "/students/import")] {
+                let r = app.upload(b, path, name, bytes, Some(&b.csrf)).await;
+                assert_eq!(
+                    r.status,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "{name} → {path}: {}",
+                    r.body
+                );
+                assert!(r.body.contains(message), "{name}: {}", r.body);
+                assert!(
+                    r.body.contains("Không có gì được lưu"),
+                    "{name}: {}",
+                    r.body
+                );
+            }
+        }
+        // A byte flipped here and there: refused, or (when the byte is one the reader
+        // does not use) the same sheet imported again; never a failure of the server.
+        for at in (30..good.len()).step_by(good.len() / 17 + 1) {
+            let mut bad = good.clone();
+            bad[at] ^= 0xFF;
+            let r = app
+                .upload(&teacher, &scores, "flip.xlsx", &bad, Some(&teacher.csrf))
+                .await;
+            assert!(
+                matches!(r.status, StatusCode::OK | StatusCode::UNPROCESSABLE_ENTITY),
+                "flip at {at}: {}",
+                r.status
+            );
+        }
+        // Over 5 MB: refused before any handler reads it.
+        let huge = vec![b'x'; 6 * 1024 * 1024];
+        let r = app
+            .upload(&teacher, &scores, "to.xlsx", &huge, Some(&teacher.csrf))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(r.body.contains("quá lớn: tối đa 5 MB"), "{}", r.body);
+        // An upload without the CSRF token is refused like any form.
+        let r = app.upload(&teacher, &scores, "bd.xlsx", &good, None).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        // A file that is not a form upload at all.
+        let r = app.post(&teacher, &scores, &[("file", "abc")]).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert_eq!(toan_sheet(&app).await, seeded);
+        assert_eq!(table_counts(&app).await, before);
+    }
+
+    #[tokio::test]
+    async fn excel_class_summary_export_has_the_page_s_numbers_for_who_may_read_it() {
+        let app = spawn_app().await;
+        let s0 = app.students_a1[0].clone();
+        for sem in [Semester::First, Semester::Second] {
+            app.store
+                .set_subject_scores(
+                    &key(app.class_a1, &s0),
+                    &SubjectScores {
+                        subject: subject("TOAN"),
+                        semester: sem,
+                        regular: ["8", "7", "9", "6"].map(score).to_vec(),
+                        midterm: Some(score("7")),
+                        final_exam: Some(score(if sem == Semester::First { "8" } else { "9" })),
+                    },
+                )
+                .await
+                .unwrap();
+        }
+        app.store
+            .set_absences(
+                &key(app.class_a1, &s0),
+                store::Absences {
+                    excused_days: 2,
+                    unexcused_days: 1,
+                },
+            )
+            .await
+            .unwrap();
+        let b = app.login("gvcn.a1").await;
+        let path = format!("/classes/{}/summary/export", app.class_a1);
+        let page = app
+            .get(Some(&b), &format!("/classes/{}/summary", app.class_a1))
+            .await;
+        assert!(page.body.contains(&format!(r#"href="{path}""#)));
+        let d = app.download(&b, &path).await;
+        assert_eq!(d.status, StatusCode::OK);
+        assert_eq!(d.content_type, XLSX);
+        let sheet = cells(&d.bytes);
+        assert_eq!(
+            sheet[0][0],
+            "TỔNG HỢP KẾT QUẢ CẢ NĂM — LỚP 6A1 — NĂM HỌC 2025-2026"
+        );
+        let header = &sheet[3];
+        let col = |name: &str| {
+            header
+                .iter()
+                .position(|h| h == name)
+                .unwrap_or_else(|| panic!("{name}: {header:?}"))
+        };
+        assert_eq!(&header[..3], ["STT", "Mã học sinh", "Họ và tên"]);
+        let row = &sheet[4];
+        assert_eq!(row[1], s0.to_string());
+        // CN of Toán: (7,6 + 2·7,9) / 3 = 7,8, as on the page.
+        assert_eq!(row[col("Toán")], "7.8");
+        assert_eq!(row[col("Nghỉ có phép")], "2");
+        assert_eq!(row[col("Nghỉ không phép")], "1");
+        assert!(row[col("Còn thiếu / ghi chú")].contains("Chưa có kết quả rèn luyện học kì I"));
+        assert_eq!(sheet.len(), 7, "one row per student");
+        // The principal reads it too; nobody else.
+        let ht = app.login("ht.a").await;
+        assert_eq!(app.download(&ht, &path).await.status, StatusCode::OK);
+        for user in ["gvcn.a2", "gv.toan", "vt.a", "ht.b"] {
+            let u = app.login(user).await;
+            assert_eq!(
+                app.download(&u, &path).await.status,
+                StatusCode::FORBIDDEN,
+                "{user}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn excel_score_import_cannot_change_a_locked_record() {
+        let app = spawn_app().await;
+        let seeded = seed_scores(&app).await;
+        let s0 = app.students_a1[0].to_string();
+        // s0's record is being signed: its inputs are locked.
+        app.store
+            .execute_raw_for_tests(&format!(
+                "INSERT INTO records (student_code, id, class_id, start_year, version, state, \
+                 xml, sha256, created_at, updated_at) VALUES ('{s0}', \
+                 '00000000-0000-4000-8000-000000000001', {}, 2025, 1, 'signing', '<x/>', \
+                 '{}', '2026-05-20T08:00:00Z', '2026-05-20T08:00:00Z')",
+                app.class_a1,
+                "a".repeat(64)
+            ))
+            .await
+            .unwrap();
+        let b = app.login("gv.toan").await;
+        let path = format!("/scores/{}/TOAN/import?hk=1", app.class_a1);
+        // The exported sheet, unchanged, imports: the locked row says what is stored.
+        let d = app
+            .download(&b, &format!("/scores/{}/TOAN/export?hk=1", app.class_a1))
+            .await;
+        let r = app
+            .upload(&b, &path, "bd.xlsx", &d.bytes, Some(&b.csrf))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        // A changed score of the locked student refuses the whole file.
+        let header: Vec<Option<&str>> = [
+            "Mã học sinh",
+            "Họ và tên",
+            "ĐĐGtx 1",
+            "ĐĐGtx 2",
+            "ĐĐGtx 3",
+            "ĐĐGtx 4",
+            "ĐĐGgk",
+            "ĐĐGck",
+            "Nhận xét",
+        ]
+        .map(Some)
+        .to_vec();
+        let row: Vec<Option<&str>> = [
+            s0.as_str(),
+            "Nguyễn Thị Ánh",
+            "8",
+            "7",
+            "9",
+            "6",
+            "7",
+            "9",
+            "Chăm chỉ, tiến bộ",
+        ]
+        .map(Some)
+        .to_vec();
+        let r = app
+            .upload(
+                &b,
+                &path,
+                "sua.xlsx",
+                &workbook(&[header, row]),
+                Some(&b.csrf),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(
+            r.body.contains("Dòng 2") && r.body.contains("đã khóa"),
+            "{}",
+            r.body
+        );
+        assert_eq!(toan_sheet(&app).await, seeded);
+    }
+
+    #[tokio::test]
+    async fn excel_comment_subject_sheet_round_trips_dat_and_chua_dat() {
+        let app = spawn_app().await;
+        let [s0, s1] = [0, 1].map(|i| app.students_a1[i].clone());
+        let results = vec![(s0.clone(), true), (s1.clone(), false)];
+        app.store
+            .save_subject_sheet(
+                app.class_a1,
+                &subject("GDTC"),
+                Semester::Second,
+                store::SheetMarks::Results(&results),
+                &[(s1.clone(), "Cần tập luyện thêm".to_owned())],
+            )
+            .await
+            .unwrap();
+        let b = app.login("gv.van").await;
+        let d = app
+            .download(&b, &format!("/scores/{}/GDTC/export?hk=2", app.class_a1))
+            .await;
+        assert_eq!(d.status, StatusCode::OK);
+        let sheet = cells(&d.bytes);
+        assert_eq!(
+            sheet[3],
+            ["STT", "Mã học sinh", "Họ và tên", "Kết quả", "Nhận xét"]
+                .map(String::from)
+                .to_vec()
+        );
+        assert_eq!(&sheet[4][3..], ["Đạt", ""]);
+        assert_eq!(&sheet[5][3..], ["Chưa đạt", "Cần tập luyện thêm"]);
+        let path = format!("/scores/{}/GDTC/import?hk=2", app.class_a1);
+        let r = app
+            .upload(&b, &path, "gdtc.xlsx", &d.bytes, Some(&b.csrf))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let stored = app
+            .store
+            .comment_sheet(app.class_a1, &subject("GDTC"), Semester::Second)
+            .await
+            .unwrap();
+        assert_eq!(stored, results);
+        // "Giỏi" is not a result of a comment subject.
+        let file = workbook(&[
+            ["Mã học sinh", "Kết quả"].map(Some).to_vec(),
+            [Some(s0.as_str()), Some("Giỏi")].to_vec(),
+        ]);
+        let r = app.upload(&b, &path, "x.xlsx", &file, Some(&b.csrf)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            r.body.contains("Kết quả phải là Đạt hoặc Chưa đạt"),
+            "{}",
+            r.body
+        );
+        assert_eq!(
+            app.store
+                .comment_sheet(app.class_a1, &subject("GDTC"), Semester::Second)
+                .await
+                .unwrap(),
+            results
+        );
+    }
+}

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod assessment;
+mod audit;
 mod batch;
 mod classes;
 pub mod convert;
@@ -8,6 +9,7 @@ mod error;
 mod migrate;
 mod model;
 mod people;
+mod records;
 mod reports;
 mod row;
 mod schools;
@@ -24,9 +26,16 @@ use sqlx::sqlite::{
 };
 
 pub use assessment::MAX_REGULAR_SCORES;
+pub use audit::{
+    Actor, AuditAction, AuditBreak, AuditChange, AuditCheck, AuditEntry, AuditStamp, AuditTime,
+    BreakReason, GENESIS_HASH, InvalidAuditTime, SummaryRow,
+};
 pub use batch::{Batch, BatchCounts};
 pub use error::{Error, Result};
 pub use model::*;
+pub use records::{
+    ClassReview, NewSignature, RecordState, ReviewedRecord, SignerEntry, StoredRecord, Unlock,
+};
 pub use reports::{ClassSize, SchoolCounts, TableCounts};
 pub use sessions::{NewSession, Session};
 pub use sheets::{SheetMarks, semester_term};

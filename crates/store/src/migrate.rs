@@ -6,7 +6,9 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 use crate::{Pools, Result, Store};
 
-/// `(version, description, SQL)` for SQLite, in order.
+/// `(version, description, SQL)` for SQLite. Versions are applied in numeric order
+/// whatever their place in this list (sqlx sorts them), and a version added later with a
+/// lower number than one already applied is still applied on the next open.
 const SQLITE: &[(i64, &str, &str)] = &[
     (
         1,
@@ -17,6 +19,16 @@ const SQLITE: &[(i64, &str, &str)] = &[
         2,
         "sessions",
         include_str!("../migrations/sqlite/0002_sessions.sql"),
+    ),
+    (
+        3,
+        "records",
+        include_str!("../migrations/sqlite/0003_records.sql"),
+    ),
+    (
+        4,
+        "audit",
+        include_str!("../migrations/sqlite/0004_audit.sql"),
     ),
 ];
 
@@ -31,6 +43,16 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         2,
         "sessions",
         include_str!("../migrations/postgres/0002_sessions.sql"),
+    ),
+    (
+        3,
+        "records",
+        include_str!("../migrations/postgres/0003_records.sql"),
+    ),
+    (
+        4,
+        "audit",
+        include_str!("../migrations/postgres/0004_audit.sql"),
     ),
 ];
 

@@ -1,9 +1,12 @@
 //! Class-wide reads and writes for the school server's entry grids that the
 //! per-enrolment API does not cover.
 
+use std::collections::BTreeMap;
+
 use domain::StudentCode;
 
 use crate::assessment::{check_regular, tenths};
+use crate::audit::{AuditAction, AuditChange, AuditStamp, append_audit, score_text};
 use crate::row::{self, RowExt};
 use crate::{ClassId, Error, Result, ScoreSheetRow, Semester, Store, SubjectCode, Term, dispatch};
 
@@ -65,6 +68,9 @@ impl Store {
     /// All or nothing: [`Error::NotFound`] when the class does not exist or a student is
     /// not enrolled in it, [`Error::Invalid`] for too many regular scores or a comment
     /// over 2000 characters; nothing changes then.
+    ///
+    /// Writes no audit entry: the school application uses
+    /// [`Store::save_subject_sheet_audited`].
     pub async fn save_subject_sheet(
         &self,
         class: ClassId,
@@ -72,6 +78,36 @@ impl Store {
         semester: Semester,
         marks: SheetMarks<'_>,
         comments: &[(StudentCode, String)],
+    ) -> Result<()> {
+        self.save_sheet(class, subject, semester, marks, comments, None)
+            .await
+    }
+
+    /// [`Store::save_subject_sheet`], and in the same transaction one audit entry per
+    /// cell whose value changes (ĐĐGtx *n*, ĐĐGgk, ĐĐGck, Đạt / Chưa đạt, nhận xét),
+    /// stamped with `stamp`: nothing for cells saved unchanged. See [`crate::AuditAction`]
+    /// for the fields and values.
+    pub async fn save_subject_sheet_audited(
+        &self,
+        class: ClassId,
+        subject: &SubjectCode,
+        semester: Semester,
+        marks: SheetMarks<'_>,
+        comments: &[(StudentCode, String)],
+        stamp: &AuditStamp,
+    ) -> Result<()> {
+        self.save_sheet(class, subject, semester, marks, comments, Some(stamp))
+            .await
+    }
+
+    async fn save_sheet(
+        &self,
+        class: ClassId,
+        subject: &SubjectCode,
+        semester: Semester,
+        marks: SheetMarks<'_>,
+        comments: &[(StudentCode, String)],
+        stamp: Option<&AuditStamp>,
     ) -> Result<()> {
         if let SheetMarks::Scores(rows) = marks {
             for r in rows {
@@ -89,6 +125,74 @@ impl Store {
             if found.is_none() {
                 return Err(Error::not_found(format!("class {class}")));
             }
+            // What the sheet holds before the change, for the audit entries.
+            let before = match stamp {
+                None => SheetCells::default(),
+                Some(_) => {
+                    let mut cells = SheetCells::default();
+                    let heads = sqlx::query(
+                        "SELECT student_code, midterm, final FROM subject_scores \
+                         WHERE class_id = $1 AND subject_code = $2 AND semester = $3",
+                    )
+                    .bind(class.0)
+                    .bind(subject)
+                    .bind(semester)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    for h in &heads {
+                        let row = cells.scores.entry(h.text("student_code")?).or_default();
+                        row.midterm = h.opt_int("midterm")?;
+                        row.final_exam = h.opt_int("final")?;
+                    }
+                    let regular = sqlx::query(
+                        "SELECT student_code, tenths FROM regular_scores \
+                         WHERE class_id = $1 AND subject_code = $2 AND semester = $3 \
+                         ORDER BY student_code, ordinal",
+                    )
+                    .bind(class.0)
+                    .bind(subject)
+                    .bind(semester)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    for r in &regular {
+                        cells
+                            .scores
+                            .entry(r.text("student_code")?)
+                            .or_default()
+                            .regular
+                            .push(r.int("tenths")?);
+                    }
+                    let results = sqlx::query(
+                        "SELECT student_code, passed FROM comment_results \
+                         WHERE class_id = $1 AND subject_code = $2 AND semester = $3",
+                    )
+                    .bind(class.0)
+                    .bind(subject)
+                    .bind(semester)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    for r in &results {
+                        cells
+                            .results
+                            .insert(r.text("student_code")?, r.boolean("passed")?);
+                    }
+                    let bodies = sqlx::query(
+                        "SELECT student_code, body FROM subject_comments \
+                         WHERE class_id = $1 AND subject_code = $2 AND term = $3",
+                    )
+                    .bind(class.0)
+                    .bind(subject)
+                    .bind(term)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    for r in &bodies {
+                        cells
+                            .comments
+                            .insert(r.text("student_code")?, r.text("body")?);
+                    }
+                    cells
+                }
+            };
             match marks {
                 SheetMarks::Scores(rows) => {
                     sqlx::query(
@@ -177,6 +281,11 @@ impl Store {
                 .await
                 .map_err(|e| not_enrolled(e, student, class))?;
             }
+            if let Some(stamp) = stamp {
+                let changes =
+                    sheet_changes(class, subject, semester, term, &before, marks, comments);
+                append_audit!(tx, stamp, &changes)?;
+            }
             tx.commit().await?;
             Ok(())
         })
@@ -189,4 +298,132 @@ fn not_enrolled(e: sqlx::Error, student: &StudentCode, class: ClassId) -> Error 
         Error::NotFound { .. } => Error::not_found(format!("student {student} in class {class}")),
         other => other,
     }
+}
+
+/// A sheet's stored cells, keyed by student code (scores in tenths).
+#[derive(Default)]
+struct SheetCells {
+    scores: BTreeMap<String, StoredScores>,
+    results: BTreeMap<String, bool>,
+    comments: BTreeMap<String, String>,
+}
+
+#[derive(Default)]
+struct StoredScores {
+    regular: Vec<i64>,
+    midterm: Option<i64>,
+    final_exam: Option<i64>,
+}
+
+/// One audit change per cell that differs between `before` and what the save writes:
+/// the marks replace the whole sheet, comments are written only for the students given
+/// (an empty comment counts as none).
+fn sheet_changes(
+    class: ClassId,
+    subject: &str,
+    semester: i16,
+    term: &str,
+    before: &SheetCells,
+    marks: SheetMarks<'_>,
+    comments: &[(StudentCode, String)],
+) -> Vec<AuditChange> {
+    let mut changes = Vec::new();
+    let mut push = |student: &str,
+                    action: AuditAction,
+                    field: String,
+                    old: Option<String>,
+                    new: Option<String>| {
+        if old != new {
+            changes.push(AuditChange {
+                // The code was read from the database or given typed; it parses.
+                student: student.parse().ok(),
+                class: Some(class),
+                action,
+                field,
+                old,
+                new,
+            });
+        }
+    };
+    let prefix = format!("{subject}/HK{semester}");
+    match marks {
+        SheetMarks::Scores(rows) => {
+            let empty = StoredScores::default();
+            let mut after: BTreeMap<&str, StoredScores> = BTreeMap::new();
+            for r in rows {
+                after.insert(
+                    r.student.as_str(),
+                    StoredScores {
+                        regular: r.regular.iter().map(|s| i64::from(tenths(*s))).collect(),
+                        midterm: r.midterm.map(|s| i64::from(tenths(s))),
+                        final_exam: r.final_exam.map(|s| i64::from(tenths(s))),
+                    },
+                );
+            }
+            let mut students: Vec<&str> = after.keys().copied().collect();
+            students.extend(before.scores.keys().map(String::as_str));
+            students.sort_unstable();
+            students.dedup();
+            for student in students {
+                let old = before.scores.get(student).unwrap_or(&empty);
+                let new = after.get(student).unwrap_or(&empty);
+                let n = old.regular.len().max(new.regular.len());
+                for i in 0..n {
+                    push(
+                        student,
+                        AuditAction::ScoreSet,
+                        format!("{prefix}/tx{}", i + 1),
+                        old.regular.get(i).map(|t| score_text(*t)),
+                        new.regular.get(i).map(|t| score_text(*t)),
+                    );
+                }
+                push(
+                    student,
+                    AuditAction::ScoreSet,
+                    format!("{prefix}/gk"),
+                    old.midterm.map(score_text),
+                    new.midterm.map(score_text),
+                );
+                push(
+                    student,
+                    AuditAction::ScoreSet,
+                    format!("{prefix}/ck"),
+                    old.final_exam.map(score_text),
+                    new.final_exam.map(score_text),
+                );
+            }
+        }
+        SheetMarks::Results(rows) => {
+            let after: BTreeMap<&str, bool> = rows.iter().map(|(s, p)| (s.as_str(), *p)).collect();
+            let mut students: Vec<&str> = after.keys().copied().collect();
+            students.extend(before.results.keys().map(String::as_str));
+            students.sort_unstable();
+            students.dedup();
+            let code = |p: bool| if p { "dat" } else { "chua_dat" }.to_owned();
+            for student in students {
+                push(
+                    student,
+                    AuditAction::ResultSet,
+                    format!("{prefix}/kq"),
+                    before.results.get(student).copied().map(code),
+                    after.get(student).copied().map(code),
+                );
+            }
+        }
+    }
+    for (student, body) in comments {
+        let old = before
+            .comments
+            .get(student.as_str())
+            .filter(|b| !b.is_empty());
+        let new = Some(body).filter(|b| !b.is_empty());
+        push(
+            student.as_str(),
+            AuditAction::CommentSet,
+            format!("{subject}/{term}/nx"),
+            old.cloned(),
+            new.cloned(),
+        );
+    }
+    changes
 }

@@ -1,6 +1,7 @@
 //! The store's contract: every test is written once as an `async fn(TestDb)` and run on
 //! a fresh SQLite file and on a fresh PostgreSQL database (see `support`).
 
+mod audit;
 mod support;
 
 use domain::{Level, Score, StudentCode};
@@ -58,6 +59,9 @@ contract!(
     sessions_are_checked_by_the_schema,
     subject_comment_sheet_lists_one_term_in_roll_order,
     subject_sheet_saves_marks_and_comments_all_or_nothing,
+    records_review_sign_seal_with_compare_and_set,
+    records_unlock_makes_a_new_draft_version,
+    racing_signers_on_one_record_exactly_one_wins,
 );
 
 /// The store is shared behind `Arc` by the web server; every test also runs inside
@@ -1355,4 +1359,346 @@ async fn subject_sheet_saves_marks_and_comments_all_or_nothing(db: TestDb) {
         )
         .await,
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Year records (migration 0003): review, compare-and-set signatures, unlock.
+
+fn sha(c: char) -> String {
+    std::iter::repeat_n(c, 64).collect()
+}
+
+fn record_id(n: u8) -> String {
+    format!("00000000-0000-8000-8000-{n:012}")
+}
+
+fn reviewed(w: &World, i: usize, n: u8) -> store::ReviewedRecord {
+    store::ReviewedRecord {
+        id: record_id(n),
+        student: w.students[i].code.clone(),
+        class: w.class,
+        year: w.year,
+        version: 1,
+        xml: format!("<HocBa n=\"{n}\"/>"),
+        sha256: sha('a'),
+        replaces_sha256: None,
+    }
+}
+
+fn signature(
+    w: &World,
+    i: usize,
+    n: u8,
+    from: store::RecordState,
+    before: u32,
+    to: store::RecordState,
+    role: &str,
+) -> store::NewSignature {
+    store::NewSignature {
+        student: w.students[i].code.clone(),
+        id: record_id(n),
+        from,
+        signatures_before: before,
+        xml: format!("<HocBa n=\"{n}\" sigs=\"{}\"/>", before + 1),
+        sha256: sha(char::from(b'b' + before as u8)),
+        to,
+        signer: store::SignerEntry {
+            role: role.to_owned(),
+            name: format!("Người ký {role}"),
+            at: "2026-05-30T08:00:00Z".to_owned(),
+        },
+    }
+}
+
+async fn records_review_sign_seal_with_compare_and_set(db: TestDb) {
+    use store::RecordState::*;
+    let s = &db.store;
+    let w = World::new(s, 2).await;
+    assert_eq!(s.class_review(w.class).await.unwrap(), None);
+    let review = store::ClassReview {
+        class: w.class,
+        reviewed_by: w.teacher,
+        reviewed_at: "2026-05-29T10:00:00Z".to_owned(),
+    };
+    s.review_class(
+        &review,
+        &[reviewed(&w, 0, 1), reviewed(&w, 1, 2)],
+        &audit::stamp(&w, 1_780_000_000),
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.class_review(w.class).await.unwrap(), Some(review.clone()));
+    // Reviewing again cannot insert a second version 1, and stores nothing at all.
+    assert_conflict(
+        s.review_class(
+            &review,
+            &[reviewed(&w, 0, 3)],
+            &audit::stamp(&w, 1_780_000_000),
+        )
+        .await,
+    );
+    // A reviewed, unsigned document can be rebuilt, against the digest it replaces.
+    let mut rebuilt = reviewed(&w, 1, 2);
+    rebuilt.xml = "<HocBa n=\"2\" lan=\"2\"/>".to_owned();
+    rebuilt.sha256 = sha('e');
+    rebuilt.replaces_sha256 = Some(sha('f'));
+    assert_conflict(
+        s.review_class(
+            &review,
+            std::slice::from_ref(&rebuilt),
+            &audit::stamp(&w, 1_780_000_000),
+        )
+        .await,
+    );
+    rebuilt.replaces_sha256 = Some(sha('a'));
+    s.review_class(
+        &review,
+        std::slice::from_ref(&rebuilt),
+        &audit::stamp(&w, 1_780_000_000),
+    )
+    .await
+    .unwrap();
+    let r = s.record(&w.students[1].code, &record_id(2)).await.unwrap();
+    assert_eq!(
+        (r.state, r.sha256.as_deref()),
+        (Reviewed, Some(sha('e').as_str()))
+    );
+    assert_eq!(r.xml.as_deref(), Some("<HocBa n=\"2\" lan=\"2\"/>"));
+    let current = s.current_records_of_class(w.class).await.unwrap();
+    assert_eq!(current.len(), 2);
+    assert!(
+        current
+            .iter()
+            .all(|r| r.state == Reviewed && r.signatures == 0)
+    );
+    assert!(s.locked_students(w.class).await.unwrap().is_empty());
+
+    // Wrong state or wrong count: conflict, nothing changes.
+    assert_conflict(
+        s.add_signature(
+            &signature(&w, 0, 1, Signing, 0, Signing, "GVCN"),
+            &audit::stamp(&w, 1_780_000_000),
+        )
+        .await,
+    );
+    assert_conflict(
+        s.add_signature(
+            &signature(&w, 0, 1, Reviewed, 1, Signing, "GVCN"),
+            &audit::stamp(&w, 1_780_000_000),
+        )
+        .await,
+    );
+    assert_invalid(
+        s.add_signature(
+            &signature(&w, 0, 1, Draft, 0, Signing, "GVCN"),
+            &audit::stamp(&w, 1_780_000_000),
+        )
+        .await,
+    );
+    s.add_signature(
+        &signature(&w, 0, 1, Reviewed, 0, Signing, "GVCN"),
+        &audit::stamp(&w, 1_780_000_000),
+    )
+    .await
+    .unwrap();
+    assert_conflict(
+        s.add_signature(
+            &signature(&w, 0, 1, Reviewed, 0, Signing, "GVCN"),
+            &audit::stamp(&w, 1_780_000_000),
+        )
+        .await,
+    );
+    s.add_signature(
+        &signature(&w, 0, 1, Signing, 1, Signing, "HT"),
+        &audit::stamp(&w, 1_780_000_000),
+    )
+    .await
+    .unwrap();
+    s.add_signature(
+        &signature(&w, 0, 1, Signing, 2, Signed, "DAU"),
+        &audit::stamp(&w, 1_780_000_000),
+    )
+    .await
+    .unwrap();
+    let r = s.record(&w.students[0].code, &record_id(1)).await.unwrap();
+    assert_eq!((r.state, r.signatures, r.version), (Signed, 3, 1));
+    assert_eq!(r.xml.as_deref(), Some("<HocBa n=\"1\" sigs=\"3\"/>"));
+    assert_eq!(r.sha256, Some(sha('d')));
+    assert_eq!(
+        r.signers
+            .iter()
+            .map(|e| e.role.as_str())
+            .collect::<Vec<_>>(),
+        ["GVCN", "HT", "DAU"]
+    );
+    assert_eq!(r.signers[1].name, "Người ký HT");
+    assert_eq!(
+        s.locked_students(w.class).await.unwrap(),
+        vec![w.students[0].code.clone()]
+    );
+    assert_not_found(s.record(&w.students[0].code, &record_id(9)).await);
+}
+
+async fn records_unlock_makes_a_new_draft_version(db: TestDb) {
+    use store::RecordState::*;
+    let s = &db.store;
+    let w = World::new(s, 1).await;
+    let review = store::ClassReview {
+        class: w.class,
+        reviewed_by: w.teacher,
+        reviewed_at: "2026-05-29T10:00:00Z".to_owned(),
+    };
+    s.review_class(
+        &review,
+        &[reviewed(&w, 0, 1)],
+        &audit::stamp(&w, 1_780_000_000),
+    )
+    .await
+    .unwrap();
+    let code = w.students[0].code.clone();
+    let unlock = |sha256: String| store::Unlock {
+        student: code.clone(),
+        id: record_id(1),
+        sha256,
+        new_id: record_id(2),
+        reason: "Sửa điểm Toán học kì II".to_owned(),
+        by: w.teacher,
+        at: "2026-06-01T09:00:00Z".to_owned(),
+    };
+    // Not locked yet.
+    assert_conflict(
+        s.unlock_record(&unlock(sha('a')), &audit::stamp(&w, 1_780_000_000))
+            .await,
+    );
+    s.add_signature(
+        &signature(&w, 0, 1, Reviewed, 0, Signing, "GVCN"),
+        &audit::stamp(&w, 1_780_000_000),
+    )
+    .await
+    .unwrap();
+    // Stale digest; empty reason.
+    assert_conflict(
+        s.unlock_record(&unlock(sha('a')), &audit::stamp(&w, 1_780_000_000))
+            .await,
+    );
+    let mut blank = unlock(sha('b'));
+    blank.reason = "  ".to_owned();
+    assert_invalid(
+        s.unlock_record(&blank, &audit::stamp(&w, 1_780_000_000))
+            .await,
+    );
+    let draft = s
+        .unlock_record(&unlock(sha('b')), &audit::stamp(&w, 1_780_000_000))
+        .await
+        .unwrap();
+    assert_eq!((draft.state, draft.version), (Draft, 2));
+    assert_eq!(draft.supersedes, Some((record_id(1), sha('b'))));
+    assert_eq!(
+        draft.unlock_reason.as_deref(),
+        Some("Sửa điểm Toán học kì II")
+    );
+    assert_eq!(draft.unlocked_by, Some(w.teacher));
+    assert_eq!(draft.xml, None);
+    // The old version is kept as it was; the student is editable again.
+    let old = s.record(&code, &record_id(1)).await.unwrap();
+    assert_eq!((old.state, old.signatures), (Signing, 1));
+    assert!(s.locked_students(w.class).await.unwrap().is_empty());
+    // Unlocking the old version twice: a newer version exists.
+    let mut again = unlock(sha('b'));
+    again.new_id = record_id(3);
+    assert_conflict(
+        s.unlock_record(&again, &audit::stamp(&w, 1_780_000_000))
+            .await,
+    );
+    // The draft is reviewed again as version 2.
+    let mut v2 = reviewed(&w, 0, 2);
+    v2.version = 2;
+    s.review_class(
+        &review,
+        std::slice::from_ref(&v2),
+        &audit::stamp(&w, 1_780_000_000),
+    )
+    .await
+    .unwrap();
+    assert_conflict(
+        s.review_class(&review, &[v2], &audit::stamp(&w, 1_780_000_000))
+            .await,
+    );
+    let versions = s.records_of_student(&code).await.unwrap();
+    assert_eq!(
+        versions
+            .iter()
+            .map(|r| (r.version, r.state))
+            .collect::<Vec<_>>(),
+        vec![(1, Signing), (2, Reviewed)]
+    );
+    let current = s.current_records_of_class(w.class).await.unwrap();
+    assert_eq!(current.len(), 1);
+    assert_eq!(current[0].version, 2);
+
+    // Every transition is in the audit log, in the same transactions, chain intact.
+    let trail = s.audit_of_student(w.school, &code).await.unwrap();
+    let actions: Vec<&str> = trail.iter().rev().map(|e| e.action.code()).collect();
+    assert_eq!(
+        actions,
+        [
+            "record.review",
+            "record.sign",
+            "record.unlock",
+            "record.review"
+        ]
+    );
+    let unlock_entry = trail
+        .iter()
+        .find(|e| e.action.code() == "record.unlock")
+        .unwrap();
+    assert_eq!(
+        unlock_entry.reason.as_deref(),
+        Some("Sửa điểm Toán học kì II")
+    );
+    assert!(s.verify_audit_chain().await.unwrap().is_ok());
+}
+
+async fn racing_signers_on_one_record_exactly_one_wins(db: TestDb) {
+    use store::RecordState::*;
+    let s = &db.store;
+    let w = World::new(s, 1).await;
+    let review = store::ClassReview {
+        class: w.class,
+        reviewed_by: w.teacher,
+        reviewed_at: "2026-05-29T10:00:00Z".to_owned(),
+    };
+    s.review_class(
+        &review,
+        &[reviewed(&w, 0, 1)],
+        &audit::stamp(&w, 1_780_000_000),
+    )
+    .await
+    .unwrap();
+    s.add_signature(
+        &signature(&w, 0, 1, Reviewed, 0, Signing, "GVCN"),
+        &audit::stamp(&w, 1_780_000_000),
+    )
+    .await
+    .unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let store = s.clone();
+        let sig = signature(&w, 0, 1, Signing, 1, Signing, "HT");
+        let stamp = audit::stamp(&w, 1_780_000_000);
+        tasks.push(tokio::spawn(async move {
+            store.add_signature(&sig, &stamp).await
+        }));
+    }
+    let mut won = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(()) => won += 1,
+            Err(Error::Conflict { .. }) => {}
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!(won, 1);
+    let r = s.record(&w.students[0].code, &record_id(1)).await.unwrap();
+    assert_eq!(r.signatures, 2);
 }

@@ -2,6 +2,7 @@
 //! drives the built command as a user would.
 
 mod architecture;
+mod audit;
 mod demo_seed;
 mod rules_eval;
 mod sign_verify;
