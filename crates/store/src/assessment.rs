@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use domain::{Score, StudentCode};
 
 use crate::row::{self, RowExt, class_columns, student_columns};
+use crate::sheets::SheetMarks;
 use crate::{
     Absences, ClassId, CommentResult, ConductEntry, ConductRating, EnrolmentKey, Error,
     QualityItem, QualityRating, Result, RetakeResult, RetrainedConduct, ScoreSheetRow, Semester,
@@ -100,68 +101,8 @@ impl Store {
         semester: Semester,
         rows: &[ScoreSheetRow],
     ) -> Result<()> {
-        for r in rows {
-            check_regular(r.regular.len())?;
-        }
-        let (subject, semester) = (subject.as_str(), semester.number());
-        dispatch!(self, |pool, begin| {
-            let mut tx = pool.begin_with(begin).await?;
-            let found = sqlx::query("SELECT id FROM classes WHERE id = $1")
-                .bind(class.0)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if found.is_none() {
-                return Err(Error::not_found(format!("class {class}")));
-            }
-            sqlx::query(
-                "DELETE FROM subject_scores WHERE class_id = $1 AND subject_code = $2 \
-                 AND semester = $3",
-            )
-            .bind(class.0)
-            .bind(subject)
-            .bind(semester)
-            .execute(&mut *tx)
-            .await?;
-            for r in rows {
-                sqlx::query(
-                    "INSERT INTO subject_scores \
-                     (student_code, class_id, subject_code, semester, midterm, final) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(r.student.as_str())
-                .bind(class.0)
-                .bind(subject)
-                .bind(semester)
-                .bind(r.midterm.map(tenths))
-                .bind(r.final_exam.map(tenths))
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| match Error::from(e) {
-                    Error::NotFound { .. } => {
-                        Error::not_found(format!("student {} in class {class}", r.student))
-                    }
-                    other => other,
-                })?;
-                for (i, s) in r.regular.iter().enumerate() {
-                    sqlx::query(
-                        "INSERT INTO regular_scores \
-                         (student_code, class_id, subject_code, semester, ordinal, tenths) \
-                         VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
-                    .bind(r.student.as_str())
-                    .bind(class.0)
-                    .bind(subject)
-                    .bind(semester)
-                    // i < MAX_REGULAR_SCORES (20), checked above.
-                    .bind(i as i16 + 1)
-                    .bind(tenths(*s))
-                    .execute(&mut *tx)
-                    .await?;
-                }
-            }
-            tx.commit().await?;
-            Ok(())
-        })
+        self.save_subject_sheet(class, subject, semester, SheetMarks::Scores(rows), &[])
+            .await
     }
 
     /// The score sheet of one subject and semester in a class, in roll order; students
@@ -251,35 +192,8 @@ impl Store {
         semester: Semester,
         rows: &[(StudentCode, bool)],
     ) -> Result<()> {
-        let (subject, semester) = (subject.as_str(), semester.number());
-        dispatch!(self, |pool, begin| {
-            let mut tx = pool.begin_with(begin).await?;
-            sqlx::query(
-                "DELETE FROM comment_results WHERE class_id = $1 AND subject_code = $2 \
-                 AND semester = $3",
-            )
-            .bind(class.0)
-            .bind(subject)
-            .bind(semester)
-            .execute(&mut *tx)
-            .await?;
-            for (student, passed) in rows {
-                sqlx::query(
-                    "INSERT INTO comment_results \
-                     (student_code, class_id, subject_code, semester, passed) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(student.as_str())
-                .bind(class.0)
-                .bind(subject)
-                .bind(semester)
-                .bind(*passed)
-                .execute(&mut *tx)
-                .await?;
-            }
-            tx.commit().await?;
-            Ok(())
-        })
+        self.save_subject_sheet(class, subject, semester, SheetMarks::Results(rows), &[])
+            .await
     }
 
     /// The comment-only results of one subject and semester in a class, in roll order
