@@ -138,6 +138,7 @@ pub fn generate(seed: u64) -> DemoData {
             level: Level::Primary,
             ward: "phường Sài Gòn",
             grades: &[1, 2, 3, 4, 5],
+            classes_per_grade: 1,
             per_class: 24,
         },
         SchoolPlan {
@@ -146,6 +147,7 @@ pub fn generate(seed: u64) -> DemoData {
             level: Level::LowerSecondary,
             ward: "phường Xuân Hòa",
             grades: &[6, 7, 8, 9],
+            classes_per_grade: 1,
             per_class: 30,
         },
         SchoolPlan {
@@ -154,6 +156,7 @@ pub fn generate(seed: u64) -> DemoData {
             level: Level::UpperSecondary,
             ward: "phường Bàn Cờ",
             grades: &[10, 11, 12],
+            classes_per_grade: 1,
             per_class: 32,
         },
         SchoolPlan {
@@ -162,6 +165,7 @@ pub fn generate(seed: u64) -> DemoData {
             level: Level::Continuing,
             ward: "phường Chợ Quán",
             grades: &[10, 11, 12],
+            classes_per_grade: 1,
             per_class: 20,
         },
     ];
@@ -176,12 +180,35 @@ pub fn generate(seed: u64) -> DemoData {
     DemoData { year, schools }
 }
 
+/// One THPT school of about `students` students (three grades, classes of at most 40),
+/// for benchmarks of a school's year end. Deterministic from `seed`; the school code
+/// differs from the demo schools'.
+pub fn large_school(seed: u64, students: usize) -> DemoData {
+    let year = SchoolYear::starting(2025).unwrap_or_else(|_| unreachable!("2025 is in range"));
+    let classes_per_grade = students.div_ceil(3 * 40).max(1);
+    let plan = SchoolPlan {
+        code: "79000909",
+        name: "Trường THPT Lê Hồng Phong",
+        level: Level::UpperSecondary,
+        ward: "phường Chợ Quán",
+        grades: &[10, 11, 12],
+        classes_per_grade,
+        per_class: students.div_ceil(3 * classes_per_grade).max(7),
+    };
+    let school = plan.build(&mut Rng::new(seed), year, 9);
+    DemoData {
+        year,
+        schools: vec![school],
+    }
+}
+
 struct SchoolPlan {
     code: &'static str,
     name: &'static str,
     level: Level,
     ward: &'static str,
     grades: &'static [u8],
+    classes_per_grade: usize,
     per_class: usize,
 }
 
@@ -210,12 +237,18 @@ impl SchoolPlan {
         ];
         let mut classes = Vec::new();
         let mut student_seq = 0u32;
-        for (ci, &g) in self.grades.iter().enumerate() {
+        let sections = self
+            .grades
+            .iter()
+            .flat_map(|&g| (1..=self.classes_per_grade).map(move |k| (g, k)));
+        for (ci, (g, k)) in sections.enumerate() {
             let grade = Grade::new(g).unwrap_or_else(|_| unreachable!("plans list grades 1-12"));
-            let class_name = match self.level {
-                Level::Primary => format!("{g}A"),
-                Level::Continuing => format!("{g}B"),
-                _ => format!("{g}A1"),
+            let class_name = match (self.level, self.classes_per_grade) {
+                (Level::Primary, 1) => format!("{g}A"),
+                (Level::Primary, _) => format!("{g}A{k}"),
+                (Level::Continuing, 1) => format!("{g}B"),
+                (Level::Continuing, _) => format!("{g}B{k}"),
+                _ => format!("{g}A{k}"),
             };
             let homeroom = account("gvcn", ci + 1);
             let sex = if rng.chance(70) {
@@ -318,7 +351,6 @@ impl SchoolPlan {
             Some(personal_id(rng, province, sex, birth_year))
         };
         let code = student_code(school_index, seq, rng);
-        let year = assess::year(rng, self.level, grade, offerings, profile);
         let birthplace = match province {
             "001" => "Thành phố Hà Nội",
             "048" => "Thành phố Đà Nẵng",
@@ -326,22 +358,28 @@ impl SchoolPlan {
             "075" => "Tỉnh Đồng Nai",
             _ => CITY,
         };
+        // Draw order matters for determinism: name, ethnicity, residence, then the year.
+        let full_name = names::person(rng, sex);
+        let ethnicity = rng.pick(names::ETHNICITIES).to_string();
+        let residence = names::residence(rng, self.ward, CITY);
+        let year = assess::year(rng, self.level, grade, offerings, profile);
+        let primary_earlier = match &year {
+            Year::Primary(y) => Some(assess::primary_earlier(rng, offerings, y)),
+            Year::Secondary(_) => None,
+        };
         Student {
             code,
             personal_id,
-            full_name: names::person(rng, sex),
+            full_name,
             sex,
             born,
-            ethnicity: rng.pick(names::ETHNICITIES).to_string(),
+            ethnicity,
             nationality: "Việt Nam".to_string(),
             birthplace: birthplace.to_string(),
-            residence: names::residence(rng, self.ward, CITY),
+            residence,
             profile,
-            primary_earlier: match &year {
-                Year::Primary(y) => Some(assess::primary_earlier(rng, offerings, y)),
-                Year::Secondary(_) => None,
-            },
             year,
+            primary_earlier,
         }
     }
 }
@@ -438,6 +476,27 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn large_school_has_the_requested_size_and_unique_codes() {
+        let data = large_school(3, 2000);
+        let students: Vec<_> = data.schools[0]
+            .classes
+            .iter()
+            .flat_map(|c| &c.students)
+            .map(|s| s.code.clone())
+            .collect();
+        assert!(
+            (2000..2000 + 3 * 40).contains(&students.len()),
+            "{}",
+            students.len()
+        );
+        let mut unique = students.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), students.len());
+        assert_eq!(data.schools[0].classes[0].name, "10A1");
     }
 
     #[test]
