@@ -125,7 +125,7 @@ fn print_logins(data: &DemoData) {
     }
 }
 
-struct Written {
+pub(crate) struct Written {
     staff: usize,
     classes: usize,
     students: u64,
@@ -135,7 +135,11 @@ struct Written {
 /// Writes the demo data: schools, staff and classes one by one (they need ids), then
 /// every student and assessment in one batch transaction. Every account gets
 /// `password_hash` (the PHC string of the demo password).
-async fn write(store: &Store, data: &DemoData, password_hash: &str) -> anyhow::Result<Written> {
+pub(crate) async fn write(
+    store: &Store,
+    data: &DemoData,
+    password_hash: &str,
+) -> anyhow::Result<Written> {
     let year = data.year;
     store
         .insert_school_year(&SchoolYearInfo {

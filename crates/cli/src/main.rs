@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod audit;
+mod bench;
 mod demo;
 mod keys;
 mod record_cmd;
@@ -37,6 +38,9 @@ enum Command {
     Sign(Box<sign::SignArgs>),
     /// Verify a signed record offline: schema, recomputed results, signature chain, trust.
     Verify(verify::VerifyArgs),
+    /// Benchmarks (printed as ratios against baselines measured in the same run).
+    #[command(subcommand)]
+    Bench(bench::Command),
     /// Keys and certificates: demo PKI.
     #[command(subcommand)]
     Keys(keys::Command),
@@ -52,6 +56,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Rules(cmd) => rules::run(cmd),
         Command::Demo(cmd) => demo::run(cmd),
+        Command::Bench(cmd) => bench::run(cmd),
         Command::Keys(cmd) => keys::run(cmd),
         Command::Sign(args) => sign::run(*args),
         Command::Verify(args) => verify::run(args),

@@ -3,6 +3,7 @@
 
 mod architecture;
 mod audit;
+mod bench;
 mod demo_seed;
 mod rules_eval;
 mod sign_verify;
