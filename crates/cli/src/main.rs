@@ -9,7 +9,9 @@ mod audit;
 mod bench;
 mod demo;
 mod keys;
+mod pdf;
 mod record_cmd;
+mod registry_cmd;
 mod rules;
 mod serve;
 mod sign;
@@ -36,6 +38,8 @@ enum Command {
     Record(record_cmd::Command),
     /// Add the next signature of the chain (GVCN → HT/GD → DAU) to a year record.
     Sign(Box<sign::SignArgs>),
+    /// Print the paper copy (bản sao giấy) of a signed record as an A4 PDF.
+    Pdf(pdf::PdfArgs),
     /// Verify a signed record offline: schema, recomputed results, signature chain, trust.
     Verify(verify::VerifyArgs),
     /// Benchmarks (printed as ratios against baselines measured in the same run).
@@ -49,6 +53,9 @@ enum Command {
     /// The audit log: verify its hash chain (exit 0 intact, 1 broken), show entries.
     #[command(subcommand)]
     Audit(audit::Command),
+    /// The national registry: ingest API with signed receipts, verify page; and its
+    /// operator commands (add-school, approve-seal).
+    Registry(Box<registry_cmd::Args>),
 }
 
 fn main() -> ExitCode {
@@ -60,9 +67,11 @@ fn main() -> ExitCode {
         Command::Keys(cmd) => keys::run(cmd),
         Command::Sign(args) => sign::run(*args),
         Command::Verify(args) => verify::run(args),
+        Command::Pdf(args) => pdf::run(args),
         Command::Record(cmd) => record_cmd::run(cmd),
         Command::Serve(args) => serve::run(args),
         Command::Audit(cmd) => audit::run(cmd),
+        Command::Registry(args) => registry_cmd::run(*args),
     };
     match result {
         Ok(code) => code,

@@ -17,6 +17,9 @@
 //! | `--seal-pkcs11-key LABEL` | `HOCBA_SEAL_PKCS11_KEY` | — (required with a module) | the private key's `CKA_LABEL` |
 //! | `--seal-pkcs11-pin-env VAR` | `HOCBA_SEAL_PKCS11_PIN_ENV` | `HOCBA_SEAL_PIN` | the environment variable holding the user PIN |
 //! | `--seal-chain PATH` | `HOCBA_SEAL_CHAIN` | — (required with a module) | the seal certificate then its issuers (PEM or DER) |
+//! | `--registry-url URL` | `HOCBA_REGISTRY_URL` | none: sealed records wait in the outbox | the national registry (`http://host[:port][/prefix]`); starts the background sender |
+//! | `--registry-token-env VAR` | `HOCBA_REGISTRY_TOKEN_ENV` | `HOCBA_REGISTRY_TOKEN` | the environment variable holding the school's bearer token (required with a URL) |
+//! | `--registry-key HEX` | `HOCBA_REGISTRY_KEY` | — (required with a URL) | the registry's Ed25519 public key: receipts signed by another key are refused |
 //!
 //! Everything is checked before the database is opened; a bad value stops start-up with
 //! a message naming the key.
@@ -70,6 +73,18 @@ pub struct Args {
     /// The seal certificate followed by its issuers, PEM or DER [env: HOCBA_SEAL_CHAIN]
     #[arg(long)]
     seal_chain: Option<std::path::PathBuf>,
+    /// The national registry to send sealed records to, `http://host[:port][/prefix]`
+    /// [env: HOCBA_REGISTRY_URL]
+    #[arg(long)]
+    registry_url: Option<String>,
+    /// Name of the environment variable holding the school's registry token
+    /// [env: HOCBA_REGISTRY_TOKEN_ENV] [default: HOCBA_REGISTRY_TOKEN]
+    #[arg(long)]
+    registry_token_env: Option<String>,
+    /// The registry's public key (64 hex digits) that every receipt must be signed with
+    /// [env: HOCBA_REGISTRY_KEY]
+    #[arg(long)]
+    registry_key: Option<String>,
 }
 
 /// The checked configuration.
@@ -172,7 +187,37 @@ impl Config {
                 None => None,
             },
         };
+        let registry = match args.registry_url.or_else(|| env("HOCBA_REGISTRY_URL")) {
+            Some(url) => {
+                let var = args
+                    .registry_token_env
+                    .or_else(|| env("HOCBA_REGISTRY_TOKEN_ENV"))
+                    .unwrap_or_else(|| "HOCBA_REGISTRY_TOKEN".to_owned());
+                let Some(token) = env(&var) else {
+                    bail!(
+                        "--registry-url needs the school's registry token in the environment variable {var}"
+                    );
+                };
+                let Some(key) = args.registry_key.or_else(|| env("HOCBA_REGISTRY_KEY")) else {
+                    bail!(
+                        "--registry-url needs --registry-key / HOCBA_REGISTRY_KEY (the registry's public key, 64 hex digits)"
+                    );
+                };
+                school::sync::check_key_hex(&key)
+                    .map_err(|e| anyhow::anyhow!("--registry-key / HOCBA_REGISTRY_KEY: {e}"))?;
+                school::sync::HttpTransport::new(&url, &token).map_err(|e| {
+                    anyhow::anyhow!("--registry-url / HOCBA_REGISTRY_URL (or its token): {e}")
+                })?;
+                Some(school::sync::RegistryConfig {
+                    url,
+                    token,
+                    public_key_hex: key.to_ascii_lowercase(),
+                })
+            }
+            None => None,
+        };
         let school = school::Config {
+            registry,
             demo: flag("HOCBA_DEMO", args.demo)?,
             secure_cookies: flag("HOCBA_SECURE_COOKIES", args.secure_cookies)?,
             trust_roots_pem,
@@ -241,6 +286,11 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         .await
         .context("opening the database")?;
     let demo = config.school.demo;
+    if let Some(registry) = &config.school.registry {
+        school::sync::spawn_sender(store.clone(), registry)
+            .map_err(|e| anyhow::anyhow!("starting the registry sender: {e}"))?;
+        tracing::info!(registry = %registry.url, "sending sealed records to the registry");
+    }
     let state = school::AppState::new(store.clone(), config.school)
         .map_err(|e| anyhow::anyhow!("preparing the server: {e}"))?;
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -305,6 +355,9 @@ mod tests {
             seal_pkcs11_key: None,
             seal_pkcs11_pin_env: None,
             seal_chain: None,
+            registry_url: None,
+            registry_token_env: None,
+            registry_key: None,
         }
     }
 
@@ -375,5 +428,38 @@ mod tests {
         let c = Config::new(args(Some("sqlite://x.db"), Some("0.0.0.0:9000")), env).unwrap();
         assert_eq!(c.db, "sqlite://x.db?mode=rwc");
         assert_eq!(c.listen.port(), 9000);
+    }
+
+    #[test]
+    fn the_registry_needs_a_token_and_a_pinned_key() {
+        let key = "ab".repeat(32);
+        let with = |url: &str, key: Option<&str>, token: Option<&'static str>| {
+            let mut a = args(Some("sqlite://a.db"), None);
+            a.registry_url = Some(url.to_owned());
+            a.registry_key = key.map(str::to_owned);
+            a.registry_token_env = Some("REG_TOKEN".to_owned());
+            Config::new(a, move |k: &str| {
+                (k == "REG_TOKEN")
+                    .then(|| token.map(str::to_owned))
+                    .flatten()
+            })
+        };
+        let c = with("http://127.0.0.1:9000", Some(&key), Some("t0k3n")).unwrap();
+        let r = c.school.registry.unwrap();
+        assert_eq!(
+            (r.url.as_str(), r.token.as_str()),
+            ("http://127.0.0.1:9000", "t0k3n")
+        );
+        assert!(!format!("{r:?}").contains("t0k3n"));
+        let e = with("http://127.0.0.1:9000", Some(&key), None).unwrap_err();
+        assert!(e.to_string().contains("REG_TOKEN"), "{e}");
+        let e = with("http://127.0.0.1:9000", None, Some("t")).unwrap_err();
+        assert!(e.to_string().contains("--registry-key"), "{e}");
+        let e = with("http://127.0.0.1:9000", Some("abc"), Some("t")).unwrap_err();
+        assert!(e.to_string().contains("--registry-key"), "{e}");
+        let e = with("ftp://x", Some(&key), Some("t")).unwrap_err();
+        assert!(e.to_string().contains("--registry-url"), "{e}");
+        let c = Config::new(args(Some("sqlite://a.db"), None), |_: &str| None).unwrap();
+        assert!(c.school.registry.is_none());
     }
 }

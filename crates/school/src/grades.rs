@@ -59,16 +59,28 @@ pub async fn assignments(State(app): State<AppState>, user: CurrentUser) -> Resu
         if class.school != user.teacher.school {
             continue;
         }
+        // Primary classes (TT27) are assessed at four checkpoints on "Nhập đánh giá".
+        let links = if level_of(&user.school, class.grade) == Level::Primary {
+            format!(
+                r#"<a href="/assessments/{id}/{code}?cp=gk1">Giữa HK I</a> · <a href="/assessments/{id}/{code}?cp=ck1">Cuối HK I</a> · <a href="/assessments/{id}/{code}?cp=gk2">Giữa HK II</a> · <a href="/assessments/{id}/{code}?cp=cn">Cuối năm</a>"#,
+                id = class.id,
+                code = esc(a.subject.as_str()),
+            )
+        } else {
+            format!(
+                r#"<a href="/scores/{id}/{code}?hk=1">Học kì I</a> · <a href="/scores/{id}/{code}?hk=2">Học kì II</a>"#,
+                id = class.id,
+                code = esc(a.subject.as_str()),
+            )
+        };
         let _ = write!(
             rows,
             r#"<tr><td>{class}</td><td>{grade}</td><td>{year}</td><td>{subject}</td>
-<td><a href="/scores/{id}/{code}?hk=1">Học kì I</a> · <a href="/scores/{id}/{code}?hk=2">Học kì II</a></td></tr>"#,
+<td>{links}</td></tr>"#,
             class = esc(&class.name),
             grade = class.grade,
             year = class.year,
             subject = esc(&subject_name(&a.subject)),
-            id = class.id,
-            code = esc(a.subject.as_str()),
         );
     }
     let body = if rows.is_empty() {
@@ -110,7 +122,7 @@ pub async fn save_sheet(
     let sheet = Sheet::load(&app, &user, &class, &subject, &q).await?;
     if matches!(sheet.kind, Kind::Primary) {
         return Err(AppError::BadRequest(
-            "Lớp tiểu học được đánh giá theo Thông tư 27; bảng nhập này chưa hỗ trợ.".to_owned(),
+            "Lớp tiểu học được đánh giá theo Thông tư 27: hãy nhập ở \"Nhập đánh giá\".".to_owned(),
         ));
     }
     let fields: HashMap<String, String> = pairs.into_iter().collect();
@@ -532,7 +544,7 @@ impl Sheet {
         match &self.kind {
             Kind::Primary => {
                 body.push_str(
-                    "<p>Lớp tiểu học được đánh giá theo Thông tư 27 (mức đạt được, bài kiểm tra định kì, phẩm chất, năng lực). Bảng nhập theo Thông tư 27 chưa có trong phiên bản này.</p>",
+                    "<p>Lớp tiểu học được đánh giá theo Thông tư 27 (mức đạt được, bài kiểm tra định kì, nhận xét) trong \"Nhập đánh giá\": chọn thời điểm đánh giá ở danh sách lớp, môn.</p>",
                 );
             }
             Kind::Scored { expected, .. } => {

@@ -105,6 +105,8 @@ fn describe(e: &AuditEntry) -> String {
         AuditAction::RecordReview => format!("Xác nhận tổng hợp {what}"),
         AuditAction::RecordSign => format!("Ký số {what}"),
         AuditAction::RecordUnlock => format!("Mở khóa {what}"),
+        AuditAction::RecordSync => format!("Đồng bộ CSDL (có biên nhận) {what}"),
+        AuditAction::RecordResend => format!("Gửi lại lên CSDL {what}"),
         AuditAction::PasswordChange => "Đổi mật khẩu".to_owned(),
         _ => what,
     }
@@ -119,6 +121,10 @@ fn field_label(field: &str) -> String {
         "HK1" => Some("HK I"),
         "HK2" => Some("HK II"),
         "CN" => Some("Cả năm"),
+        // TT27 checkpoints (primary).
+        "GK1" => Some("Giữa HK I"),
+        "CK1" => Some("Cuối HK I"),
+        "GK2" => Some("Giữa HK II"),
         _ => None,
     };
     match parts.as_slice() {
@@ -131,6 +137,8 @@ fn field_label(field: &str) -> String {
                 "ck" => "ĐĐGck".to_owned(),
                 "kq" => "Kết quả".to_owned(),
                 "nx" => "Nhận xét".to_owned(),
+                "muc" => "Mức đạt được".to_owned(),
+                "kt" => "Điểm KTĐK".to_owned(),
                 c => match c.strip_prefix("tx") {
                     Some(n) => format!("ĐĐGtx {n}"),
                     None => c.to_owned(),
@@ -141,6 +149,14 @@ fn field_label(field: &str) -> String {
         [t, "rl"] if term(t).is_some() => {
             format!("Kết quả rèn luyện {}", term(t).unwrap_or_default())
         }
+        [t, item] if term(t).is_some() && store::QualityItem::from_code(item).is_some() => {
+            let name = domain::tt27::Quality::from_key(item)
+                .map(|q| q.name_vi())
+                .or_else(|| domain::tt27::Competence::from_key(item).map(|c| c.name_vi()))
+                .unwrap_or(item);
+            format!("{name} — {}", term(t).unwrap_or_default())
+        }
+        ["tieu_bieu"] => "Học sinh Tiêu biểu".to_owned(),
         ["np"] => "Số ngày nghỉ có phép".to_owned(),
         ["kp"] => "Số ngày nghỉ không phép".to_owned(),
         _ => field.to_owned(),
@@ -165,12 +181,34 @@ fn value_label(action: AuditAction, value: Option<&str>) -> String {
         AuditAction::ConductSet => ConductRating::from_code(v)
             .map_or_else(|| v.to_owned(), |r| rating_from_store(r).label().to_owned()),
         AuditAction::AbsencesSet => format!("{v} ngày"),
+        AuditAction::Tt27LevelSet => store::Tt27Level::from_code(v).map_or_else(
+            || v.to_owned(),
+            |l| {
+                match l {
+                    store::Tt27Level::Excellent => "Hoàn thành tốt",
+                    store::Tt27Level::Completed => "Hoàn thành",
+                    store::Tt27Level::NotCompleted => "Chưa hoàn thành",
+                }
+                .to_owned()
+            },
+        ),
+        AuditAction::Tt27RatingSet => store::QualityRating::from_code(v).map_or_else(
+            || v.to_owned(),
+            |r| {
+                match r {
+                    store::QualityRating::Good => "Tốt",
+                    store::QualityRating::Pass => "Đạt",
+                    store::QualityRating::NeedsEffort => "Cần cố gắng",
+                }
+                .to_owned()
+            },
+        ),
         _ => v.to_owned(),
     }
 }
 
 /// `2025-11-25T19:02:24Z` as Vietnam time (UTC+7): `26/11/2025 02:02:24`.
-fn vietnam_time(at: &AuditTime) -> String {
+pub(crate) fn vietnam_time(at: &AuditTime) -> String {
     let s = at.as_str();
     let num = |r: std::ops::Range<usize>| s.get(r).and_then(|t| t.parse::<i64>().ok());
     let (Some(y), Some(mo), Some(d), Some(h)) = (num(0..4), num(5..7), num(8..10), num(11..13))

@@ -8,10 +8,13 @@ mod history;
 mod html;
 mod multipart;
 mod overview;
+mod paper;
 mod permission;
+pub mod primary;
 pub mod records;
 mod signing;
 mod summary;
+pub mod sync;
 mod workflow;
 
 use std::sync::Arc;
@@ -60,6 +63,10 @@ pub struct Config {
     /// The school seal's key for "Đóng dấu số" (`hocba serve --seal-p12 PATH
     /// --seal-password-env VAR`). `None`: the seal is refused.
     pub seal: Option<SealKey>,
+    /// The national registry to send sealed records to (`hocba serve --registry-url URL
+    /// --registry-token-env VAR --registry-key HEX`). `None`: sealed records wait in the
+    /// outbox and the "Đồng bộ CSDL" page says sync is not configured.
+    pub registry: Option<sync::RegistryConfig>,
 }
 
 impl Default for Config {
@@ -73,6 +80,7 @@ impl Default for Config {
             login_failure_window: Duration::from_secs(15 * 60),
             trust_roots_pem: None,
             seal: None,
+            registry: None,
         }
     }
 }
@@ -163,12 +171,14 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/school", get(overview::overview))
         .merge(excel::routes())
+        .merge(primary::routes())
         .route("/records", get(workflow::list))
         .route("/classes/{class}/records", get(workflow::class_records))
         .route("/classes/{class}/review", post(workflow::review))
         .route("/classes/{class}/sign", post(workflow::sign_homeroom))
         .route("/students/{code}/records", get(workflow::versions))
         .route("/students/{code}/records/{id}/xml", get(workflow::download))
+        .route("/students/{code}/records/{id}/pdf", get(paper::paper_copy))
         .route(
             "/students/{code}/records/{id}/unlock",
             get(signing::unlock_page).post(signing::unlock),
@@ -180,6 +190,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/signing/seal", post(signing::seal))
         .route("/students/{code}/history", get(history::history))
+        .route("/sync", get(sync::sync_page))
+        .route("/sync/resend", post(sync::resend))
         .route("/assets/style.css", get(style_css))
         .route("/assets/grid.js", get(grid_js))
         .fallback(|| async { AppError::NotFound })

@@ -23,6 +23,21 @@ pub enum Permission<'a> {
         /// The subject.
         subject: &'a SubjectCode,
     },
+    /// Read or write the TT27 assessments ("Nhập đánh giá": levels, periodic tests,
+    /// comments) of `subject` in a primary `class`: only a subject teacher assigned to
+    /// exactly that class × subject, in their own school.
+    EnterPrimaryAssessment {
+        /// The class.
+        class: ClassId,
+        /// The subject.
+        subject: &'a SubjectCode,
+    },
+    /// Read or write the qualities, competences and "Học sinh Tiêu biểu" of a primary
+    /// class (TT27): only its homeroom teacher.
+    EditPrimaryRatings {
+        /// The class.
+        class: ClassId,
+    },
     /// List one's own homeroom classes ("Tổng hợp kết quả"): homeroom teachers.
     ListOwnHomeroomClasses,
     /// Read a class summary: its homeroom teacher, or the principal / admin of its school.
@@ -76,6 +91,12 @@ pub enum Permission<'a> {
         /// The class.
         class: ClassId,
     },
+    /// "In bản sao giấy" of a record of the class (STORIES #17): the clerk or principal of
+    /// its school.
+    PrintPaperCopy {
+        /// The class of the record.
+        class: ClassId,
+    },
     /// "Mở khóa" a record of the class: the principal of its school.
     UnlockRecord {
         /// The class of the record.
@@ -87,6 +108,14 @@ pub enum Permission<'a> {
     ViewStudentRecords {
         /// The student.
         student: &'a StudentCode,
+    },
+    /// "Đồng bộ CSDL": the school's sync page (STORIES #18): principal and clerk.
+    ViewSync,
+    /// "Gửi lại" a rejected record of the class to the registry: the principal or clerk
+    /// of its school.
+    ResendToRegistry {
+        /// The class of the record.
+        class: ClassId,
     },
 }
 
@@ -144,7 +173,8 @@ async fn check(
             (has(Role::Principal) || has(Role::Admin) || has(Role::Clerk)).then(Grant::default)
         }
         Permission::ImportClassList => has(Role::Admin).then(Grant::default),
-        Permission::EnterScores { class, subject } => {
+        Permission::EnterScores { class, subject }
+        | Permission::EnterPrimaryAssessment { class, subject } => {
             if !has(Role::SubjectTeacher) {
                 return Ok(None);
             }
@@ -184,6 +214,7 @@ async fn check(
             }
         }
         Permission::EditClassSummary { class }
+        | Permission::EditPrimaryRatings { class }
         | Permission::ReviewClass { class }
         | Permission::SignAsHomeroom { class } => {
             let Some(c) = own_class(class).await? else {
@@ -207,7 +238,7 @@ async fn check(
                 None
             }
         }
-        Permission::ViewSigningDashboard => {
+        Permission::ViewSigningDashboard | Permission::ViewSync => {
             (has(Role::Principal) || has(Role::Clerk)).then(Grant::default)
         }
         Permission::BatchSign { class } | Permission::UnlockRecord { class } => {
@@ -220,7 +251,9 @@ async fn check(
                 None
             }
         }
-        Permission::ApplySeal { class } => {
+        Permission::ApplySeal { class }
+        | Permission::ResendToRegistry { class }
+        | Permission::PrintPaperCopy { class } => {
             let Some(c) = own_class(class).await? else {
                 return Ok(None);
             };
@@ -254,6 +287,12 @@ fn refusal(permission: Permission<'_>) -> &'static str {
         Permission::ListOwnAssignments => "nhập điểm: chức năng dành cho giáo viên bộ môn",
         Permission::EnterScores { .. } => {
             "xem hay nhập điểm môn học này của lớp này: bạn không được phân công giảng dạy"
+        }
+        Permission::EnterPrimaryAssessment { .. } => {
+            "xem hay nhập đánh giá môn học này của lớp này: bạn không được phân công giảng dạy"
+        }
+        Permission::EditPrimaryRatings { .. } => {
+            "xem hay nhập phẩm chất, năng lực của lớp này: chỉ giáo viên chủ nhiệm của lớp được nhập"
         }
         Permission::ListOwnHomeroomClasses => {
             "xem tổng hợp kết quả: chức năng dành cho giáo viên chủ nhiệm"
@@ -290,11 +329,20 @@ fn refusal(permission: Permission<'_>) -> &'static str {
         Permission::ApplySeal { .. } => {
             "đóng dấu số học bạ của lớp này: chỉ văn thư hoặc hiệu trưởng của trường"
         }
+        Permission::PrintPaperCopy { .. } => {
+            "in bản sao giấy học bạ này: chỉ văn thư hoặc hiệu trưởng của trường"
+        }
         Permission::UnlockRecord { .. } => {
             "mở khóa học bạ này: chỉ hiệu trưởng (giám đốc trung tâm) của trường được mở khóa"
         }
         Permission::ViewStudentRecords { .. } => {
             "xem học bạ của học sinh này: bạn không phải giáo viên chủ nhiệm hay cán bộ quản lý của trường nơi học sinh học"
+        }
+        Permission::ViewSync => {
+            "xem tình hình đồng bộ CSDL: chức năng dành cho hiệu trưởng (giám đốc trung tâm) và văn thư"
+        }
+        Permission::ResendToRegistry { .. } => {
+            "gửi lại học bạ này lên CSDL: chỉ hiệu trưởng hoặc văn thư của trường"
         }
     }
 }
@@ -312,6 +360,8 @@ pub enum Menu {
     ClassRecords,
     /// "Ký duyệt học bạ": the signing dashboard, batch signing and the seal.
     Signing,
+    /// "Đồng bộ CSDL": sending signed records to the registry, and the deadlines.
+    Sync,
 }
 
 impl Menu {
@@ -333,6 +383,7 @@ impl Menu {
         }
         if has(Role::Principal) || has(Role::Clerk) {
             items.push(Menu::Signing);
+            items.push(Menu::Sync);
         }
         items
     }
@@ -345,6 +396,7 @@ impl Menu {
             Menu::SchoolOverview => "Tổng quan nhà trường",
             Menu::ClassRecords => "Học bạ lớp",
             Menu::Signing => "Ký duyệt học bạ",
+            Menu::Sync => "Đồng bộ CSDL",
         }
     }
 
@@ -356,6 +408,7 @@ impl Menu {
             Menu::SchoolOverview => "/school",
             Menu::ClassRecords => "/records",
             Menu::Signing => "/signing",
+            Menu::Sync => "/sync",
         }
     }
 
@@ -376,6 +429,9 @@ impl Menu {
             }
             Menu::Signing => {
                 "Tình hình ký theo khối, lớp; ký hàng loạt, đóng dấu số, mở khóa học bạ."
+            }
+            Menu::Sync => {
+                "Học bạ đã gửi, đã được CSDL chấp nhận hay bị từ chối, theo lớp; hạn đồng bộ 25/6 và 10/8."
             }
         }
     }

@@ -3,7 +3,9 @@
 //! ids, and signing one record as the next role of its chain.
 //!
 //! Invariant: every computed value in a record comes from the rule engine
-//! (`record::SecondaryInput::evaluate`), never from the page or the database.
+//! (`record::SecondaryInput::evaluate`, `record::PrimaryInput::evaluate` for primary
+//! classes via [`crate::primary::primary_record_input`]), never from the page or the
+//! database.
 
 use std::num::NonZeroU32;
 
@@ -22,11 +24,6 @@ use xmldsig::{ChainLayout, SignatureProperties, Signer};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
-    /// Primary (TT27) records need all four checkpoints; the store keeps year-end values.
-    #[error(
-        "primary (TT27) records are not built yet: the store holds year-end values only, the record needs all four checkpoints"
-    )]
-    Primary,
     /// Something the year needs is missing (listed).
     #[error("the year is incomplete: {0}")]
     Incomplete(String),
@@ -171,7 +168,20 @@ pub fn build_record(
     supersedes: Option<Supersedes>,
 ) -> Result<Record, BuildError> {
     if level == Level::Primary {
-        return Err(BuildError::Primary);
+        let input = crate::primary::primary_record_input(inputs)?;
+        let results = input
+            .evaluate(inputs.class.grade)
+            .map_err(|e| BuildError::Engine(e.to_string()))?;
+        return assemble(
+            inputs,
+            school,
+            homeroom,
+            level,
+            created,
+            version,
+            supersedes,
+            Results::Primary(results),
+        );
     }
     let year = inputs.secondary_year().map_err(|missing| {
         BuildError::Incomplete(
@@ -266,6 +276,33 @@ pub fn build_record(
     let results = input
         .evaluate(inputs.class.grade)
         .map_err(|e| BuildError::Engine(e.to_string()))?;
+    assemble(
+        inputs,
+        school,
+        homeroom,
+        level,
+        created,
+        version,
+        supersedes,
+        Results::Secondary(results),
+    )
+}
+
+/// The record of one enrolment around its results block: identity from the store.
+#[allow(clippy::too_many_arguments)]
+fn assemble(
+    inputs: &YearInputs,
+    school: &store::School,
+    homeroom: &str,
+    level: Level,
+    created: Date,
+    version: NonZeroU32,
+    supersedes: Option<Supersedes>,
+    results: Results,
+) -> Result<Record, BuildError> {
+    let text = |s: &str, what: &str| {
+        Text::new(s).map_err(|e| BuildError::Invalid(format!("{what} {s:?}: {e}")))
+    };
     let s = &inputs.student;
     Ok(Record {
         id: record_id(&s.code, &school.code, inputs.class.year, version),
@@ -295,7 +332,7 @@ pub fn build_record(
             name: text(&inputs.class.name, "class name")?,
             homeroom_teacher: text(homeroom, "homeroom teacher")?,
         },
-        results: Results::Secondary(results),
+        results,
     })
 }
 

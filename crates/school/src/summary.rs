@@ -1,5 +1,5 @@
 //! "Tổng hợp kết quả": the homeroom teacher's class summary, computed live by the rule
-//! engine (TT22, or TT43 at a GDTX school; TT27 read-only for primary classes), with the
+//! engine (TT22, or TT43 at a GDTX school; TT27 for primary classes, see `crate::primary`), with the
 //! conduct ("Kết quả rèn luyện") and absences ("Số ngày nghỉ") inputs.
 //!
 //! Saving follows the score grid's rule: a student's row (conduct of both semesters and
@@ -15,7 +15,7 @@ use axum::Form;
 use axum::extract::{Path, State};
 use domain::catalogue::{self, Subject};
 use domain::tt22::{self, Mark, Rating, YearOutcome};
-use domain::{Level, tt27, tt43};
+use domain::{Level, tt43};
 use store::convert::{Missing, rating_from_store};
 use store::{
     Absences, Class, ClassId, ConductRating, EnrolmentKey, Semester, SubjectCode, SummaryRow,
@@ -266,7 +266,7 @@ async fn render(
     }
     let locked = crate::workflow::locked_set(app, class.id).await?;
     if level == Level::Primary {
-        render_primary(&mut body, &subjects, &inputs);
+        crate::primary::render_summary(&mut body, class.id, &subjects, &inputs);
     } else {
         render_secondary(
             &mut body, user, class, level, editable, &subjects, &inputs, overrides, &locked,
@@ -713,70 +713,6 @@ pub(crate) fn year_result(o: &YearOutcome, i: &YearInputs) -> String {
         parts.push(format!("Ở lại lớp ({})", reasons.join(", ")));
     }
     parts.join(" → ")
-}
-
-fn render_primary(body: &mut String, subjects: &[SubjectCode], inputs: &[YearInputs]) {
-    body.push_str(r#"<p class="help">Lớp tiểu học: kết quả cuối năm theo Thông tư 27, chỉ xem (nhập theo Thông tư 27 chưa có trong phiên bản này).</p>"#);
-    body.push_str(r#"<div class="scroll"><table class="grid summary"><thead><tr><th>STT</th><th>Họ và tên</th>"#);
-    for s in subjects {
-        let _ = write!(body, "<th>{}</th>", esc(&subject_name(s)));
-    }
-    body.push_str("<th>Kết quả giáo dục</th><th>Danh hiệu</th><th>Còn thiếu / ghi chú</th></tr></thead><tbody>\n");
-    for i in inputs {
-        let _ = write!(
-            body,
-            r#"<tr><td>{}</td><td class="name">{} <a class="history" href="{}" title="Lịch sử thay đổi">Lịch sử</a></td>"#,
-            i.roll_no,
-            esc(&i.student.full_name),
-            esc(&crate::history::href(&i.student.code))
-        );
-        for s in subjects {
-            let e = i
-                .tt27_subjects
-                .iter()
-                .find(|e| &e.subject == s && e.period == store::Tt27Period::YearEnd);
-            let text = match e {
-                Some(e) => {
-                    let level = e.level.map_or("", |l| match l {
-                        store::Tt27Level::Excellent => "Hoàn thành tốt",
-                        store::Tt27Level::Completed => "Hoàn thành",
-                        store::Tt27Level::NotCompleted => "Chưa hoàn thành",
-                    });
-                    match e.test_score {
-                        Some(t) => format!("{level} ({t})"),
-                        None => level.to_owned(),
-                    }
-                }
-                None => String::new(),
-            };
-            let _ = write!(body, "<td>{}</td>", esc(&text));
-        }
-        let (overall, title, notes) = match i.primary_year() {
-            Ok(year) => match tt27::evaluate(&year) {
-                Ok(o) => (
-                    o.overall.label().to_owned(),
-                    o.title.map_or("", |t| t.label()),
-                    String::new(),
-                ),
-                Err(problems) => {
-                    let p: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-                    (String::new(), "", p.join(" · "))
-                }
-            },
-            Err(missing) => {
-                let m: Vec<String> = missing.iter().map(missing_vi).collect();
-                (String::new(), "", m.join(" · "))
-            }
-        };
-        let _ = writeln!(
-            body,
-            r#"<td>{}</td><td>{}</td><td class="notes">{}</td></tr>"#,
-            esc(&overall),
-            esc(title),
-            esc(&notes)
-        );
-    }
-    body.push_str("</tbody></table></div>");
 }
 
 /// A subject's marks computed from what is stored, semester by semester.

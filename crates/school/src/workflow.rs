@@ -90,11 +90,6 @@ pub async fn review(
     let class = granted(&app, grant.class, class).await?;
     let store = app.store();
     let level = level_of(&user.school, class.grade);
-    if level == Level::Primary {
-        return Err(AppError::BadRequest(
-            "Học bạ tiểu học (Thông tư 27) chưa được lập trong phiên bản này.".to_owned(),
-        ));
-    }
     let inputs = class_inputs(&app, &class).await?;
     let missing = missing_of_class(&app, &class, &inputs).await?;
     if !missing.is_empty() {
@@ -323,7 +318,7 @@ pub async fn versions(
                     )
                 })
                 .collect();
-            let download = if r.xml.is_some() {
+            let mut download = if r.xml.is_some() {
                 format!(
                     r#"<a href="/students/{}/records/{}/xml">XML</a>"#,
                     esc(code.as_str()),
@@ -332,6 +327,16 @@ pub async fn versions(
             } else {
                 String::new()
             };
+            if matches!(r.state, RecordState::Signed | RecordState::Synced)
+                && allows(store, &user, Permission::PrintPaperCopy { class: r.class }).await?
+            {
+                let _ = write!(
+                    download,
+                    r#"<br><a href="/students/{}/records/{}/pdf">In bản sao giấy</a>"#,
+                    esc(code.as_str()),
+                    esc(&r.id)
+                );
+            }
             let unlock = if r.state.is_locked()
                 && allows(store, &user, Permission::UnlockRecord { class: r.class }).await?
             {
@@ -736,6 +741,13 @@ async fn missing_of_class(
         .collect();
     let mut out = Vec::new();
     for i in inputs {
+        if i.is_primary() {
+            let what = crate::primary::primary_gaps(i, &assigned);
+            if !what.is_empty() {
+                out.push((i.student.full_name.clone(), what));
+            }
+            continue;
+        }
         let mut what: Vec<String> = match i.secondary_year() {
             Ok(_) => Vec::new(),
             Err(missing) => missing.iter().map(missing_vi).collect(),

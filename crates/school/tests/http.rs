@@ -65,6 +65,13 @@ async fn spawn_app() -> TestApp {
 }
 
 async fn spawn_app_with(config: school::Config) -> TestApp {
+    spawn_app_at(config, Level::LowerSecondary).await
+}
+
+/// The fixture at schools of `level`: grade 6 classes (Toán, Ngữ văn, GDTC) for lower
+/// secondary; grade 4 classes (Toán, Tiếng Việt, Đạo đức, same teachers) for primary.
+async fn spawn_app_at(config: school::Config, level: Level) -> TestApp {
+    let primary = level == Level::Primary;
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!(
         "sqlite://{}?mode=rwc",
@@ -80,8 +87,8 @@ async fn spawn_app_with(config: school::Config) -> TestApp {
         })
         .await
         .expect("year");
-    let school_a = insert_school(&store, "79000001", "Trường THCS Lê Quý Đôn").await;
-    let school_b = insert_school(&store, "79000002", "Trường THCS Nguyễn Du").await;
+    let school_a = insert_school(&store, "79000001", "Trường THCS Lê Quý Đôn", level).await;
+    let school_b = insert_school(&store, "79000002", "Trường THCS Nguyễn Du", level).await;
     let mut ids = std::collections::HashMap::new();
     for (username, roles) in ACCOUNTS {
         let school = if username.ends_with(".b") || username.ends_with(".b1") {
@@ -104,7 +111,7 @@ async fn spawn_app_with(config: school::Config) -> TestApp {
     let class = |school: SchoolId, name: &str, homeroom: TeacherId| NewClass {
         school,
         year,
-        grade: Grade::new(6).expect("grade"),
+        grade: Grade::new(if primary { 4 } else { 6 }).expect("grade"),
         name: name.to_owned(),
         homeroom_teacher: Some(homeroom),
     };
@@ -120,11 +127,16 @@ async fn spawn_app_with(config: school::Config) -> TestApp {
         .insert_class(&class(school_b, "6B1", ids["gvcn.b1"]))
         .await
         .expect("class");
+    let (second, third) = if primary {
+        ("TIENG_VIET", "DAO_DUC")
+    } else {
+        ("NGU_VAN", "GDTC")
+    };
     for (class, subject_code, teacher) in [
         (class_a1, "TOAN", "gv.toan"),
         (class_a2, "TOAN", "gv.toan"),
-        (class_a1, "NGU_VAN", "gv.van"),
-        (class_a1, "GDTC", "gv.van"),
+        (class_a1, second, "gv.van"),
+        (class_a1, third, "gv.van"),
         (class_b1, "TOAN", "gv.toan.b"),
     ] {
         store
@@ -159,12 +171,12 @@ fn date(s: &str) -> Date {
     s.parse().expect("date")
 }
 
-async fn insert_school(store: &Store, code: &str, name: &str) -> SchoolId {
+async fn insert_school(store: &Store, code: &str, name: &str, level: Level) -> SchoolId {
     store
         .insert_school(&NewSchool {
             code: code.to_owned(),
             name: name.to_owned(),
-            levels: vec![Level::LowerSecondary],
+            levels: vec![level],
             department_code: "79".to_owned(),
             authority_name: "UBND phường Bến Thành".to_owned(),
             address: "12 Lê Lợi".to_owned(),
@@ -2988,5 +3000,1438 @@ mod excel {
                 .unwrap(),
             results
         );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// "Đồng bộ CSDL": the outbox filled by the seal, the sender against an in-process
+// registry (a real HTTP server on 127.0.0.1:0 speaking the ingest contract), the page.
+
+mod sync {
+    use std::collections::VecDeque;
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use axum::extract::State as AxState;
+    use axum::http::HeaderMap;
+    use axum::response::IntoResponse;
+    use school::sync::{Clock, HttpTransport, RoundReport, Sender};
+    use sha2::{Digest, Sha256};
+    use store::{OutboxState, RecordState};
+
+    use super::*;
+
+    const TOKEN: &str = "truong-a-token";
+    const T0: i64 = 1_780_000_000;
+
+    /// What the fake registry answers to the next request.
+    #[derive(Clone, Copy, Debug)]
+    enum Answer {
+        /// 200 with a receipt signed by the registry's key over the bytes received.
+        Accept,
+        /// 200 with a receipt signed by another key.
+        AcceptOtherKey,
+        /// 200 with a receipt for other bytes.
+        AcceptOtherDigest,
+        /// 422 with a Vietnamese reason.
+        Reject,
+        /// This status with an empty body.
+        Status(u16),
+    }
+
+    struct Seen {
+        authorization: Option<String>,
+        content_type: Option<String>,
+        body: String,
+    }
+
+    struct Registry {
+        key: registry::RegistryKey,
+        other: registry::RegistryKey,
+        script: Mutex<VecDeque<Answer>>,
+        seen: Mutex<Vec<Seen>>,
+    }
+
+    fn key() -> registry::RegistryKey {
+        registry::RegistryKey::from_pkcs8(&registry::RegistryKey::generate_pkcs8().unwrap())
+            .unwrap()
+    }
+
+    async fn ingest(
+        AxState(reg): AxState<Arc<Registry>>,
+        headers: HeaderMap,
+        body: String,
+    ) -> axum::response::Response {
+        let header_text = |h: header::HeaderName| {
+            headers
+                .get(h)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        reg.seen.lock().unwrap().push(Seen {
+            authorization: header_text(header::AUTHORIZATION),
+            content_type: header_text(header::CONTENT_TYPE),
+            body: body.clone(),
+        });
+        let answer = reg
+            .script
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or(Answer::Accept);
+        let receipt = |k: &registry::RegistryKey, digest: String| {
+            let doc = k.sign(&registry::Receipt {
+                registry: "CSDL học bạ số (thử)".to_owned(),
+                record_id: "00000000-0000-8000-8000-000000000001".to_owned(),
+                version: 1,
+                digest,
+                received_at: T0,
+            });
+            let doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
+            serde_json::json!({"status": "accepted", "receipt": doc, "duplicate": false})
+                .to_string()
+        };
+        let digest = hex::encode(Sha256::digest(body.as_bytes()));
+        let json = |status: StatusCode, text: String| {
+            (status, [(header::CONTENT_TYPE, "application/json")], text).into_response()
+        };
+        match answer {
+            Answer::Accept => json(StatusCode::OK, receipt(&reg.key, digest)),
+            Answer::AcceptOtherKey => json(StatusCode::OK, receipt(&reg.other, digest)),
+            Answer::AcceptOtherDigest => json(StatusCode::OK, receipt(&reg.key, "0".repeat(64))),
+            Answer::Reject => json(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                serde_json::json!({
+                    "status": "rejected",
+                    "code": "seal_not_approved",
+                    "message_vi": "Chứng thư số dấu của trường chưa được cơ quan quản lý phê duyệt.",
+                    "detail": "seal fingerprint 3fa4…",
+                })
+                .to_string(),
+            ),
+            Answer::Status(s) => StatusCode::from_u16(s).unwrap().into_response(),
+        }
+    }
+
+    /// A fake registry served on 127.0.0.1:0 for the test's lifetime; its base URL.
+    async fn fake_registry(script: &[Answer]) -> (Arc<Registry>, String) {
+        let reg = Arc::new(Registry {
+            key: key(),
+            other: key(),
+            script: Mutex::new(script.iter().copied().collect()),
+            seen: Mutex::new(Vec::new()),
+        });
+        let app = axum::Router::new()
+            .route("/api/v1/records", axum::routing::post(ingest))
+            .with_state(reg.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        (reg, format!("http://{addr}"))
+    }
+
+    struct TestClock(AtomicI64);
+
+    impl Clock for TestClock {
+        fn now(&self) -> i64 {
+            self.0.load(Ordering::SeqCst)
+        }
+    }
+
+    fn sender(app: &TestApp, reg: &Registry, url: &str) -> (Sender, Arc<TestClock>) {
+        let clock = Arc::new(TestClock(AtomicI64::new(T0)));
+        let sender = Sender::new(
+            app.store.clone(),
+            Arc::new(HttpTransport::new(url, TOKEN).unwrap()),
+            clock.clone(),
+            &reg.key.public_hex(),
+        )
+        .unwrap();
+        (sender, clock)
+    }
+
+    /// Reviews 6A1, GVCN and HT sign s0 and s1, the clerk seals them.
+    async fn sealed_class(app: &TestApp) -> Vec<StudentCode> {
+        let pki = test_pki();
+        let gvcn = reviewed_class(app).await;
+        let r = app
+            .post_multipart(
+                &gvcn,
+                &format!("/classes/{}/sign", app.class_a1),
+                &[("password", pki::DEMO_P12_PASSWORD)],
+                Some(&p12(&pki.gvcn)),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let ht = app.login("ht.a").await;
+        let class_field = app.class_a1.to_string();
+        let r = app
+            .post_multipart(
+                &ht,
+                "/signing/batch",
+                &[
+                    ("class", &class_field),
+                    ("password", pki::DEMO_P12_PASSWORD),
+                ],
+                Some(&p12(&pki.ht)),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let vt = app.login("vt.a").await;
+        let r = app
+            .post(&vt, "/signing/seal", &[("class", &class_field)])
+            .await;
+        assert!(r.body.contains("Đã đóng dấu 2 học bạ"), "{}", r.body);
+        app.students_a1[..2].to_vec()
+    }
+
+    /// The deadline item of the sync page for `day` (`dd/mm/yyyy`), without its `</li>`.
+    fn deadline_line<'a>(body: &'a str, day: &str) -> &'a str {
+        let start = body
+            .find(&format!("<li><strong>{day}</strong>"))
+            .expect(day);
+        let len = body[start..].find("</li>").unwrap();
+        &body[start..start + len]
+    }
+
+    async fn school_a(app: &TestApp) -> SchoolId {
+        app.store.class(app.class_a1).await.unwrap().school
+    }
+
+    #[tokio::test]
+    async fn sealing_queues_exactly_one_outbox_entry_per_record() {
+        let app = spawn_signing_app().await;
+        let sealed = sealed_class(&app).await;
+        let school = school_a(&app).await;
+        let entries = app.store.outbox_of_school(school).await.unwrap();
+        assert_eq!(entries.len(), 2);
+        let current = app.current().await;
+        for s in &sealed {
+            let rec = current.iter().find(|r| &r.student == s).unwrap();
+            assert_eq!(rec.state, RecordState::Signed);
+            let mine: Vec<_> = entries.iter().filter(|e| &e.student == s).collect();
+            assert_eq!(mine.len(), 1);
+            assert_eq!(Some(&mine[0].digest), rec.sha256.as_ref());
+            assert_eq!(mine[0].record_id, rec.id);
+            assert_eq!((mine[0].state, mine[0].attempts), (OutboxState::Pending, 0));
+        }
+        // Sealing the class again seals nothing and queues nothing more.
+        let vt = app.login("vt.a").await;
+        let class_field = app.class_a1.to_string();
+        app.post(&vt, "/signing/seal", &[("class", &class_field)])
+            .await;
+        assert_eq!(app.store.outbox_of_school(school).await.unwrap().len(), 2);
+        // Before any send, the page counts them as waiting, and says sync is not set up.
+        let page = app.get(Some(&vt), "/sync").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains("chưa được cấu hình địa chỉ CSDL"));
+        assert!(
+            page.body
+                .contains("<td>6A1</td><td>2</td><td>0</td><td>0</td><td>0</td><td>0</td>"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("25/06/2026") && page.body.contains("10/08/2026"));
+    }
+
+    #[tokio::test]
+    async fn an_accepted_record_gets_its_verified_receipt_and_becomes_synced() {
+        let app = spawn_signing_app().await;
+        let sealed = sealed_class(&app).await;
+        let (reg, url) = fake_registry(&[Answer::Accept, Answer::Accept]).await;
+        let (sender, _clock) = sender(&app, &reg, &url);
+        let report = sender.run_once().await.unwrap();
+        assert_eq!(
+            report,
+            RoundReport {
+                claimed: 2,
+                accepted: 2,
+                rejected: 0,
+                retried: 0
+            }
+        );
+        let current = app.current().await;
+        {
+            let seen = reg.seen.lock().unwrap();
+            assert_eq!(seen.len(), 2);
+            for s in seen.iter() {
+                assert_eq!(s.authorization.as_deref(), Some("Bearer truong-a-token"));
+                assert_eq!(s.content_type.as_deref(), Some("application/xml"));
+                assert!(
+                    current
+                        .iter()
+                        .any(|r| r.xml.as_deref() == Some(s.body.as_str()))
+                );
+            }
+        }
+        for s in &sealed {
+            let rec = current.iter().find(|r| &r.student == s).unwrap();
+            assert_eq!(rec.state, RecordState::Synced);
+            let e = app
+                .store
+                .outbox_entry(s, rec.sha256.as_deref().unwrap())
+                .await
+                .unwrap();
+            assert_eq!((e.state, e.attempts), (OutboxState::Accepted, 1));
+            let receipt =
+                registry::verify_receipt(e.receipt.as_deref().unwrap(), &reg.key.public_hex())
+                    .unwrap();
+            assert_eq!(Some(&receipt.digest), rec.sha256.as_ref());
+        }
+        // Nothing more to send.
+        assert_eq!(sender.run_once().await.unwrap().claimed, 0);
+        let vt = app.login("vt.a").await;
+        let page = app.get(Some(&vt), "/sync").await;
+        assert!(
+            page.body
+                .contains("<td>6A1</td><td>0</td><td>0</td><td>0</td><td>2</td><td>0</td>"),
+            "{}",
+            page.body
+        );
+        // The sync is in the student's history, by the sender.
+        let ht = app.login("ht.a").await;
+        let history = app
+            .get(Some(&ht), &format!("/students/{}/history", sealed[0]))
+            .await;
+        assert!(
+            history.body.contains("Đồng bộ CSDL (có biên nhận)")
+                && history.body.contains("Hệ thống đồng bộ CSDL"),
+            "{}",
+            history.body
+        );
+        // The fixture's students are retained ("Ở lại lớp"): their deadline is 10 August.
+        assert!(
+            deadline_line(&page.body, "25/06/2026")
+                .ends_with("đã được chấp nhận 0 / 0 học bạ, còn <strong>0</strong>.")
+        );
+        assert!(
+            deadline_line(&page.body, "10/08/2026")
+                .ends_with("đã được chấp nhận 2 / 2 học bạ, còn <strong>0</strong>.")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_reject_is_shown_with_its_vietnamese_reason_and_can_be_sent_again() {
+        let app = spawn_signing_app().await;
+        let sealed = sealed_class(&app).await;
+        let (reg, url) = fake_registry(&[Answer::Reject, Answer::Accept]).await;
+        let (mut sender, clock) = sender(&app, &reg, &url);
+        sender.batch = 1;
+        let r = sender.run_once().await.unwrap();
+        assert_eq!((r.rejected, r.accepted), (1, 0));
+        let r = sender.run_once().await.unwrap();
+        assert_eq!((r.rejected, r.accepted), (0, 1));
+        let school = school_a(&app).await;
+        let entries = app.store.outbox_of_school(school).await.unwrap();
+        let rejected = entries
+            .iter()
+            .find(|e| e.state == OutboxState::Rejected)
+            .unwrap()
+            .clone();
+        assert_eq!(rejected.reject_code.as_deref(), Some("seal_not_approved"));
+        let rec = app
+            .store
+            .record(&rejected.student, &rejected.record_id)
+            .await
+            .unwrap();
+        assert_eq!(rec.state, RecordState::Signed);
+        // Not retried by itself, however long we wait.
+        clock.0.store(T0 + 86_400 * 30, Ordering::SeqCst);
+        assert_eq!(sender.run_once().await.unwrap().claimed, 0);
+
+        let ht = app.login("ht.a").await;
+        let page = app.get(Some(&ht), "/sync").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("Bị từ chối"));
+        assert!(
+            page.body
+                .contains("Chứng thư số dấu của trường chưa được cơ quan quản lý phê duyệt.")
+        );
+        assert!(page.body.contains("seal_not_approved"));
+        assert!(page.body.contains(r#"action="/sync/resend""#));
+        // Both count against 10 August (retained students); one is still to be accepted.
+        assert!(
+            deadline_line(&page.body, "10/08/2026")
+                .ends_with("đã được chấp nhận 1 / 2 học bạ, còn <strong>1</strong>."),
+            "{}",
+            page.body
+        );
+        assert!(
+            page.body.contains("<td>1</td><td>1</td></tr>"),
+            "{}",
+            page.body
+        );
+
+        let fields = [
+            ("student", rejected.student.as_str()),
+            ("digest", rejected.digest.as_str()),
+        ];
+        // Other roles and other schools may not; a forged form is refused; nothing moves.
+        for who in ["gvcn.a1", "admin.a", "ht.b"] {
+            let b = app.login(who).await;
+            let r = app.post(&b, "/sync/resend", &fields).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{who}: {}", r.body);
+        }
+        let mut forged = ht.clone();
+        forged.csrf = "x".repeat(64);
+        let r = app.post(&forged, "/sync/resend", &fields).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            app.store
+                .outbox_entry(&rejected.student, &rejected.digest)
+                .await
+                .unwrap()
+                .state,
+            OutboxState::Rejected
+        );
+        // The principal sends it again once the cause is fixed; the sender delivers it.
+        let r = app.post(&ht, "/sync/resend", &fields).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(r.body.contains("vào hàng đợi gửi lại"), "{}", r.body);
+        let r = app.post(&ht, "/sync/resend", &fields).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+        let r = sender.run_once().await.unwrap();
+        assert_eq!((r.claimed, r.accepted), (1, 1));
+        let e = app
+            .store
+            .outbox_entry(&rejected.student, &rejected.digest)
+            .await
+            .unwrap();
+        assert_eq!(
+            (e.state, e.resent, e.attempts),
+            (OutboxState::Accepted, 1, 2)
+        );
+        for s in &sealed {
+            let rec = app
+                .current()
+                .await
+                .into_iter()
+                .find(|r| &r.student == s)
+                .unwrap();
+            assert_eq!(rec.state, RecordState::Synced);
+        }
+    }
+
+    #[tokio::test]
+    async fn transient_failures_back_off_and_the_record_is_accepted_after_retries() {
+        let app = spawn_signing_app().await;
+        let (reg, url) = fake_registry(&[
+            Answer::Status(503),
+            Answer::Accept,
+            Answer::Status(503),
+            Answer::Accept,
+        ])
+        .await;
+        sealed_class(&app).await;
+        let school = school_a(&app).await;
+        // One record per round, so that each answer goes to a known record.
+        let (mut sender, clock) = sender(&app, &reg, &url);
+        sender.batch = 1;
+        assert_eq!(sender.run_once().await.unwrap().retried, 1);
+        let tried = app.store.outbox_of_school(school).await.unwrap();
+        let tried = tried.iter().find(|e| e.attempts == 1).unwrap();
+        let (s, d) = (tried.student.clone(), tried.digest.clone());
+        let e = app.store.outbox_entry(&s, &d).await.unwrap();
+        assert_eq!(
+            (e.state, e.attempts, e.next_attempt_at),
+            (OutboxState::Pending, 1, T0 + 5)
+        );
+        assert!(
+            e.last_error.as_deref().unwrap().contains("HTTP 503"),
+            "{:?}",
+            e.last_error
+        );
+        // The page shows it retrying, with the error and the next attempt.
+        let vt = app.login("vt.a").await;
+        let page = app.get(Some(&vt), "/sync").await;
+        assert!(
+            page.body.contains("Đang thử lại") && page.body.contains("CSDL trả lời HTTP 503."),
+            "{}",
+            page.body
+        );
+
+        // Not due yet: the other record goes (batch of one, accepted), this one waits.
+        clock.0.store(T0 + 4, Ordering::SeqCst);
+        let r = sender.run_once().await.unwrap();
+        assert_eq!(r.claimed, 1);
+        assert_eq!(app.store.outbox_entry(&s, &d).await.unwrap().attempts, 1);
+        clock.0.store(T0 + 5, Ordering::SeqCst);
+        assert_eq!(sender.run_once().await.unwrap().retried, 1);
+        let e = app.store.outbox_entry(&s, &d).await.unwrap();
+        assert_eq!(e.attempts, 2);
+        assert!(
+            (T0 + 15..=T0 + 16).contains(&e.next_attempt_at),
+            "{}",
+            e.next_attempt_at
+        );
+        clock.0.store(e.next_attempt_at - 1, Ordering::SeqCst);
+        assert_eq!(sender.run_once().await.unwrap().claimed, 0);
+        clock.0.store(e.next_attempt_at, Ordering::SeqCst);
+        assert_eq!(sender.run_once().await.unwrap().accepted, 1);
+        let e = app.store.outbox_entry(&s, &d).await.unwrap();
+        assert_eq!((e.state, e.attempts), (OutboxState::Accepted, 3));
+        assert_eq!(reg.seen.lock().unwrap().len(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_receipt_from_another_key_or_for_other_bytes_is_not_accepted() {
+        let app = spawn_signing_app().await;
+        sealed_class(&app).await;
+        let (reg, url) = fake_registry(&[
+            Answer::AcceptOtherKey,
+            Answer::AcceptOtherDigest,
+            Answer::Status(401),
+        ])
+        .await;
+        let (mut sender, clock) = sender(&app, &reg, &url);
+        sender.batch = 1;
+        let school = school_a(&app).await;
+        let r = sender.run_once().await.unwrap();
+        assert_eq!((r.accepted, r.retried), (0, 1));
+        let r = sender.run_once().await.unwrap();
+        assert_eq!((r.accepted, r.retried), (0, 1));
+        let entries = app.store.outbox_of_school(school).await.unwrap();
+        let errors: Vec<String> = entries
+            .iter()
+            .map(|e| e.last_error.clone().unwrap())
+            .collect();
+        assert!(
+            errors.iter().any(|e| e.contains("unexpected key")),
+            "{errors:?}"
+        );
+        assert!(errors.iter().any(|e| e.contains("mã băm")), "{errors:?}");
+        for e in &entries {
+            assert_eq!(
+                (e.state, e.receipt.as_deref()),
+                (OutboxState::Pending, None)
+            );
+        }
+        assert!(
+            app.current()
+                .await
+                .iter()
+                .all(|r| r.state != RecordState::Synced)
+        );
+        // A 401 is retried too (the token may be fixed), never dropped.
+        clock.0.store(T0 + 100, Ordering::SeqCst);
+        let r = sender.run_once().await.unwrap();
+        assert_eq!(r.retried, 1);
+        let entries = app.store.outbox_of_school(school).await.unwrap();
+        assert!(
+            entries
+                .iter()
+                .any(|e| e.attempts == 2 && e.last_error.as_deref().unwrap().contains("401"))
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_registry_is_a_retry_not_a_loss() {
+        let app = spawn_signing_app().await;
+        sealed_class(&app).await;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        drop(listener);
+        let (reg, _) = fake_registry(&[]).await;
+        let (sender, _clock) = sender(&app, &reg, &url);
+        let r = sender.run_once().await.unwrap();
+        assert_eq!((r.claimed, r.retried), (2, 2));
+        for e in app
+            .store
+            .outbox_of_school(school_a(&app).await)
+            .await
+            .unwrap()
+        {
+            assert_eq!(e.state, OutboxState::Pending);
+            assert!(e.last_error.unwrap().contains("Không kết nối được CSDL"));
+        }
+    }
+
+    #[tokio::test]
+    async fn the_sync_page_is_for_the_principal_and_the_clerk_of_the_school() {
+        let app = spawn_signing_app().await;
+        sealed_class(&app).await;
+        for (who, allowed) in [
+            ("ht.a", true),
+            ("vt.a", true),
+            ("admin.a", false),
+            ("gvcn.a1", false),
+            ("gv.toan", false),
+            ("ht.b", true),
+            ("gvcn.b1", false),
+        ] {
+            let b = app.login(who).await;
+            let page = app.get(Some(&b), "/sync").await;
+            let expected = if allowed {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(page.status, expected, "{who}: {}", page.body);
+            if allowed {
+                // Each school sees its own classes only.
+                assert_eq!(page.body.contains("6A1"), who.ends_with(".a"), "{who}");
+                let home = app.get(Some(&b), "/").await;
+                assert!(home.body.contains(r#"href="/sync""#), "{who}");
+            } else {
+                assert!(
+                    page.body
+                        .contains("Bạn không có quyền xem tình hình đồng bộ CSDL")
+                );
+            }
+        }
+        // Anonymous: to the login page.
+        let r = app.get(None, "/sync").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+    }
+
+    /// The whole path with the real registry server (crate `registry-server`) on
+    /// 127.0.0.1:0: an unapproved seal is rejected in Vietnamese, the supervisor approves
+    /// it, the clerk sends again, the registry accepts with a receipt the school checks.
+    #[tokio::test]
+    async fn end_to_end_with_the_registry_server_reject_approve_resend_accept() {
+        let app = spawn_signing_app().await;
+        let sealed = sealed_class(&app).await;
+        let pki = test_pki();
+        let dir = tempfile::tempdir().unwrap();
+        let reg_store = Store::open(&format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("registry.sqlite3").display()
+        ))
+        .await
+        .unwrap();
+        let token = registry_server::add_school(
+            &reg_store,
+            &registry_server::SchoolEntry {
+                code: "79000001".to_owned(),
+                name: "Trường THCS Lê Quý Đôn".to_owned(),
+                level: Level::LowerSecondary,
+                authority: "Phòng Văn hóa - Xã hội phường Bến Thành".to_owned(),
+            },
+            T0,
+        )
+        .await
+        .unwrap();
+        let key = key();
+        let key_hex = key.public_hex();
+        let trust = pki::TrustStore::from_pem_bundle(pki.root_pem().as_bytes()).unwrap();
+        let state = registry_server::AppState::new(
+            reg_store.clone(),
+            key,
+            trust,
+            registry_server::Config::default(),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            axum::serve(listener, registry_server::router(state))
+                .await
+                .unwrap();
+        });
+        let clock = Arc::new(TestClock(AtomicI64::new(T0)));
+        let sender = Sender::new(
+            app.store.clone(),
+            Arc::new(HttpTransport::new(&url, &token).unwrap()),
+            clock,
+            &key_hex,
+        )
+        .unwrap();
+
+        let r = sender.run_once().await.unwrap();
+        assert_eq!((r.claimed, r.rejected), (2, 2), "{r:?}");
+        let vt = app.login("vt.a").await;
+        let page = app.get(Some(&vt), "/sync").await;
+        assert!(page.body.contains("seal-not-approved"), "{}", page.body);
+
+        registry_server::approve_seal(
+            &reg_store,
+            "79000001",
+            &pki.seal.cert_der,
+            "Phòng VH-XH",
+            T0,
+        )
+        .await
+        .unwrap();
+        for e in app
+            .store
+            .outbox_of_school(school_a(&app).await)
+            .await
+            .unwrap()
+        {
+            let r = app
+                .post(
+                    &vt,
+                    "/sync/resend",
+                    &[
+                        ("student", e.student.as_str()),
+                        ("digest", e.digest.as_str()),
+                    ],
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        }
+        let r = sender.run_once().await.unwrap();
+        assert_eq!((r.claimed, r.accepted), (2, 2), "{r:?}");
+        for s in &sealed {
+            let rec = app
+                .current()
+                .await
+                .into_iter()
+                .find(|r| &r.student == s)
+                .unwrap();
+            assert_eq!(rec.state, RecordState::Synced);
+            let e = app
+                .store
+                .outbox_entry(s, rec.sha256.as_deref().unwrap())
+                .await
+                .unwrap();
+            let receipt =
+                registry::verify_receipt(e.receipt.as_deref().unwrap(), &key_hex).unwrap();
+            assert_eq!(Some(&receipt.digest), rec.sha256.as_ref());
+            assert_eq!(receipt.record_id, rec.id);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Primary classes (TT27): "Nhập đánh giá", qualities and competences, summary, records.
+
+mod primary {
+    use super::*;
+    use domain::tt27::{Checkpoint, Competence, Mastery, Quality, SubjectLevel, TestScore};
+    use store::convert::{tt27_rating_rows, tt27_subject_row};
+    use store::{QualityItem, QualityRating, Tt27Level, Tt27Period, Tt27SheetRow};
+
+    /// The fixture at primary schools: classes 4A… of grade 4, Toán (gv.toan), Tiếng Việt
+    /// and Đạo đức (gv.van).
+    async fn spawn_primary_app() -> TestApp {
+        spawn_app_at(school::Config::default(), Level::Primary).await
+    }
+
+    async fn spawn_primary_signing_app() -> TestApp {
+        let pki = test_pki();
+        spawn_app_at(
+            school::Config {
+                trust_roots_pem: Some(pki.root_pem().into_bytes()),
+                seal: Some(school::SealKey::Pkcs12 {
+                    p12: p12(&pki.seal),
+                    password: pki::DEMO_P12_PASSWORD.to_owned(),
+                }),
+                ..school::Config::default()
+            },
+            Level::Primary,
+        )
+        .await
+    }
+
+    fn grid(class: ClassId, subject: &str, cp: &str) -> String {
+        format!("/assessments/{class}/{subject}?cp={cp}")
+    }
+
+    async fn sheet(app: &TestApp, subject_code: &str, period: Tt27Period) -> Vec<Tt27SheetRow> {
+        app.store
+            .tt27_subject_sheet(app.class_a1, &subject(subject_code), period)
+            .await
+            .unwrap()
+    }
+
+    fn owned(fields: &[(String, &str)]) -> Vec<(String, String)> {
+        fields
+            .iter()
+            .map(|(k, v)| (k.clone(), (*v).to_owned()))
+            .collect()
+    }
+
+    async fn post_owned(
+        app: &TestApp,
+        b: &Browser,
+        path: &str,
+        fields: &[(String, String)],
+    ) -> Reply {
+        let f: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        app.post(b, path, &f).await
+    }
+
+    /// Everything class 4A1's year needs for `s`: Toán, Tiếng Việt (tests at every
+    /// checkpoint in grade 4) and Đạo đức (no test) Hoàn thành tốt at the four
+    /// checkpoints with tests `test`, and every quality and general competence `rating`
+    /// at the end of semester I and of the year.
+    async fn complete_primary_year(app: &TestApp, s: &StudentCode, test: u8, rating: Mastery) {
+        let k = key(app.class_a1, s);
+        let grade = Grade::new(4).unwrap();
+        for code in ["TOAN", "TIENG_VIET", "DAO_DUC"] {
+            let tests = domain::catalogue::programme(Level::Primary, grade)
+                .unwrap()
+                .iter()
+                .find(|o| o.subject.code() == code)
+                .unwrap()
+                .tests;
+            for cp in Checkpoint::ALL {
+                let t = tests.at(cp).then(|| TestScore::new(test).unwrap());
+                app.store
+                    .set_tt27_subject(
+                        &k,
+                        &tt27_subject_row(code, cp, SubjectLevel::HoanThanhTot, t),
+                    )
+                    .await
+                    .unwrap();
+            }
+        }
+        let qualities: Vec<_> = Quality::ALL.iter().map(|q| (*q, rating)).collect();
+        let competences: Vec<_> = Competence::ALL
+            .iter()
+            .filter(|c| c.is_general())
+            .map(|c| (*c, rating))
+            .collect();
+        for cp in [Checkpoint::EndSemester1, Checkpoint::EndOfYear] {
+            for row in tt27_rating_rows(cp, &qualities, &competences) {
+                app.store.set_tt27_quality(&k, row).await.unwrap();
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn tt27_grid_saves_valid_rows_refuses_invalid_tests_and_audits_only_changed_cells() {
+        let app = spawn_primary_app().await;
+        let [s0, s1, s2] = [0, 1, 2].map(|i| app.students_a1[i].clone());
+        // s1 already has a row: a refused row must keep it untouched.
+        let before = Tt27SheetRow {
+            student: s1.clone(),
+            level: Some(Tt27Level::Completed),
+            test_score: Some(6),
+            comment: String::new(),
+        };
+        app.store
+            .set_tt27_subject(
+                &key(app.class_a1, &s1),
+                &store::Tt27SubjectEvaluation {
+                    subject: subject("TOAN"),
+                    period: Tt27Period::EndFirst,
+                    level: before.level,
+                    test_score: before.test_score,
+                    comment: None,
+                },
+            )
+            .await
+            .unwrap();
+        let b = app.login("gv.toan").await;
+        let list = app.get(Some(&b), "/scores").await;
+        assert!(
+            list.body.contains(&grid(app.class_a1, "TOAN", "ck1")),
+            "{}",
+            list.body
+        );
+        let path = grid(app.class_a1, "TOAN", "ck1");
+        let page = app.get(Some(&b), &path).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains("Nhập đánh giá"));
+        assert!(page.body.contains("Điểm KTĐK"));
+        assert!(page.body.contains("Hoàn thành tốt"));
+        assert!(page.body.contains(&format!(r#"name="kt_{s0}""#)));
+
+        let f = |p: &str, s: &StudentCode| format!("{p}_{s}");
+        let fields = owned(&[
+            (f("muc", &s0), "htt"),
+            (f("kt", &s0), "9"),
+            (f("nx", &s0), "Đọc tốt, tính nhanh <b>giỏi</b>"),
+            (f("muc", &s1), "htt"),
+            (f("kt", &s1), "11"),
+            (f("nx", &s1), ""),
+            (f("muc", &s2), "ht"),
+            (f("kt", &s2), "8.5"),
+            (f("nx", &s2), ""),
+        ]);
+        let r = post_owned(&app, &b, &path, &fields).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(r.body.contains(school::primary::TEST_INVALID), "{}", r.body);
+        assert!(r.body.contains("2 học sinh chưa được lưu"), "{}", r.body);
+        assert!(r.body.contains(r#"value="11" class="score invalid""#));
+        assert!(r.body.contains(r#"value="8.5" class="score invalid""#));
+        assert!(
+            r.body
+                .contains("Đọc tốt, tính nhanh &lt;b&gt;giỏi&lt;/b&gt;")
+        );
+        assert_eq!(
+            sheet(&app, "TOAN", Tt27Period::EndFirst).await,
+            vec![
+                Tt27SheetRow {
+                    student: s0.clone(),
+                    level: Some(Tt27Level::Excellent),
+                    test_score: Some(9),
+                    comment: "Đọc tốt, tính nhanh <b>giỏi</b>".to_owned(),
+                },
+                before.clone(),
+            ]
+        );
+        // Test 0: refused the same way.
+        let r = post_owned(
+            &app,
+            &b,
+            &path,
+            &owned(&[(f("muc", &s2), "ht"), (f("kt", &s2), "0")]),
+        )
+        .await;
+        assert!(r.body.contains(school::primary::TEST_INVALID));
+        assert_eq!(sheet(&app, "TOAN", Tt27Period::EndFirst).await.len(), 2);
+
+        // Audit (newest first): exactly the three changed cells of s0, none for s1, s2.
+        assert_eq!(
+            audit_rows(&app, &s0).await,
+            vec![
+                audit_row(
+                    "comment.set",
+                    "TOAN/CK1/nx",
+                    "",
+                    "Đọc tốt, tính nhanh <b>giỏi</b>",
+                    "gv.toan"
+                ),
+                audit_row("tt27.test.set", "TOAN/CK1/kt", "", "9", "gv.toan"),
+                audit_row("tt27.level.set", "TOAN/CK1/muc", "", "htt", "gv.toan"),
+            ]
+        );
+        assert!(audit_rows(&app, &s1).await.is_empty());
+        assert!(audit_rows(&app, &s2).await.is_empty());
+        // Saving the same again logs nothing; changing one cell logs one entry.
+        let mut again = fields[..3].to_vec();
+        let r = post_owned(&app, &b, &path, &again).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(audit_rows(&app, &s0).await.len(), 3);
+        again[1].1 = "10".to_owned();
+        post_owned(&app, &b, &path, &again).await;
+        let log = audit_rows(&app, &s0).await;
+        assert_eq!(log.len(), 4);
+        assert_eq!(
+            log[0],
+            audit_row("tt27.test.set", "TOAN/CK1/kt", "9", "10", "gv.toan")
+        );
+        // Other checkpoints are untouched.
+        assert!(sheet(&app, "TOAN", Tt27Period::YearEnd).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn tt27_art7_no_test_cell_where_the_catalogue_has_no_test_and_a_posted_one_is_ignored() {
+        let app = spawn_primary_app().await;
+        let s0 = app.students_a1[0].clone();
+        let b = app.login("gv.van").await;
+        // Đạo đức has no periodic test.
+        let path = grid(app.class_a1, "DAO_DUC", "cn");
+        let page = app.get(Some(&b), &path).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(!page.body.contains("Điểm KTĐK"));
+        assert!(!page.body.contains(&format!("kt_{s0}")));
+        assert!(page.body.contains("không có bài kiểm tra định kì"));
+        let r = app
+            .post(
+                &b,
+                &path,
+                &[(&format!("muc_{s0}"), "htt"), (&format!("kt_{s0}"), "9")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(
+            sheet(&app, "DAO_DUC", Tt27Period::YearEnd).await,
+            vec![Tt27SheetRow {
+                student: s0.clone(),
+                level: Some(Tt27Level::Excellent),
+                test_score: None,
+                comment: String::new(),
+            }]
+        );
+        assert_eq!(
+            audit_rows(&app, &s0).await,
+            vec![audit_row(
+                "tt27.level.set",
+                "DAO_DUC/CN/muc",
+                "",
+                "htt",
+                "gv.van"
+            )]
+        );
+        // Tiếng Việt in grade 4 has mid-semester tests too (TT27 art. 7 §2).
+        let page = app
+            .get(Some(&b), &grid(app.class_a1, "TIENG_VIET", "gk1"))
+            .await;
+        assert!(page.body.contains(&format!("kt_{s0}")));
+    }
+
+    #[tokio::test]
+    async fn tt27_pages_are_refused_to_everyone_else_and_a_refusal_changes_nothing() {
+        let app = spawn_primary_app().await;
+        let s0 = app.students_a1[0].clone();
+        let toan = grid(app.class_a1, "TOAN", "ck1");
+        let ratings = format!("/classes/{}/tt27?p=cn", app.class_a1);
+        let muc = format!("muc_{s0}");
+        let yeu = format!("r_yeu_nuoc_{s0}");
+        for (user, path, field) in [
+            ("gv.van", toan.as_str(), muc.as_str()),
+            ("gv.toan.b", toan.as_str(), muc.as_str()),
+            ("gvcn.a1", toan.as_str(), muc.as_str()),
+            ("ht.a", toan.as_str(), muc.as_str()),
+            ("gv.toan", ratings.as_str(), yeu.as_str()),
+            ("gvcn.a2", ratings.as_str(), yeu.as_str()),
+            ("gvcn.b1", ratings.as_str(), yeu.as_str()),
+            ("ht.a", ratings.as_str(), yeu.as_str()),
+        ] {
+            let b = app.login(user).await;
+            assert_eq!(
+                app.get(Some(&b), path).await.status,
+                StatusCode::FORBIDDEN,
+                "{user} GET {path}"
+            );
+            let value = if path == toan { "htt" } else { "tot" };
+            let r = app.post(&b, path, &[(field, value)]).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{user} POST {path}");
+            assert!(r.body.contains("Bạn không có quyền"));
+        }
+        let inputs = app
+            .store
+            .year_inputs(&key(app.class_a1, &s0))
+            .await
+            .unwrap();
+        assert!(inputs.tt27_subjects.is_empty() && inputs.tt27_qualities.is_empty());
+        assert!(audit_rows(&app, &s0).await.is_empty());
+        // Not logged in: to the login page.
+        let r = app.get(None, &toan).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+
+        // A secondary class has no TT27 pages.
+        let secondary = spawn_app().await;
+        let b = secondary.login("gv.toan").await;
+        let r = secondary
+            .get(Some(&b), &grid(secondary.class_a1, "TOAN", "ck1"))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    }
+
+    #[tokio::test]
+    async fn tt27_qualities_competences_and_tieu_bieu_save_audited_and_the_summary_computes_the_year()
+     {
+        let app = spawn_primary_app().await;
+        let [s0, s1, s2] = [0, 1, 2].map(|i| app.students_a1[i].clone());
+        let b = app.login("gvcn.a1").await;
+        let path = format!("/classes/{}/tt27?p=cn", app.class_a1);
+        let page = app.get(Some(&b), &path).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains("Yêu nước") && page.body.contains("Tự chủ và tự học"));
+        assert!(page.body.contains("Học sinh Tiêu biểu"));
+
+        let mut fields: Vec<(String, String)> = Vec::new();
+        for q in Quality::ALL {
+            fields.push((format!("r_{}_{s0}", q.key()), "tot".into()));
+            fields.push((format!("r_{}_{s1}", q.key()), "dat".into()));
+        }
+        fields.push((format!("r_tu_chu_tu_hoc_{s0}"), "tot".into()));
+        fields.push((format!("tb_{s0}"), "1".into()));
+        fields.push((format!("tbnote_{s0}"), "Tiến bộ vượt bậc môn Toán".into()));
+        fields.push((format!("np_{s0}"), "2".into()));
+        fields.push((format!("kp_{s0}"), "".into()));
+        // s1: one bad value, the whole row is refused.
+        fields.push((format!("r_tu_chu_tu_hoc_{s1}"), "xuat_sac".into()));
+        let r = post_owned(&app, &b, &path, &fields).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(r.body.contains("1 học sinh chưa được lưu"), "{}", r.body);
+        assert!(r.body.contains("Mức phải là Tốt, Đạt hoặc Cần cố gắng"));
+        let i0 = app
+            .store
+            .year_inputs(&key(app.class_a1, &s0))
+            .await
+            .unwrap();
+        assert_eq!(i0.tt27_qualities.len(), 6);
+        assert!(
+            i0.tt27_qualities
+                .iter()
+                .all(|q| q.period == Tt27Period::YearEnd && q.rating == QualityRating::Good)
+        );
+        assert_eq!(i0.outstanding.as_deref(), Some("Tiến bộ vượt bậc môn Toán"));
+        assert_eq!(
+            i0.absences,
+            Some(store::Absences {
+                excused_days: 2,
+                unexcused_days: 0
+            })
+        );
+        let i1 = app
+            .store
+            .year_inputs(&key(app.class_a1, &s1))
+            .await
+            .unwrap();
+        assert!(i1.tt27_qualities.is_empty());
+        let log = audit_rows(&app, &s0).await;
+        assert_eq!(log.len(), 9, "{log:?}");
+        assert!(log.contains(&audit_row("absences.set", "np", "", "2", "gvcn.a1")));
+        assert!(log.contains(&audit_row(
+            "tt27.rating.set",
+            "CN/yeu_nuoc",
+            "",
+            "tot",
+            "gvcn.a1"
+        )));
+        assert!(log.contains(&audit_row(
+            "tt27.outstanding.set",
+            "tieu_bieu",
+            "",
+            "Tiến bộ vượt bậc môn Toán",
+            "gvcn.a1"
+        )));
+        assert!(audit_rows(&app, &s1).await.is_empty());
+        let history = app.get(Some(&b), &format!("/students/{s0}/history")).await;
+        assert_eq!(history.status, StatusCode::OK, "{}", history.body);
+        assert!(
+            history.body.contains("Yêu nước — Cả năm"),
+            "{}",
+            history.body
+        );
+        assert!(history.body.contains("Học sinh Tiêu biểu"));
+        assert!(QualityItem::from_code("yeu_nuoc").is_some());
+
+        // The summary computes the year live: s2 all Hoàn thành tốt, tests 9, all Tốt →
+        // Hoàn thành xuất sắc, Học sinh Xuất sắc (TT27 art. 9, 15).
+        complete_primary_year(&app, &s2, 9, Mastery::Tot).await;
+        let summary = app
+            .get(Some(&b), &format!("/classes/{}/summary", app.class_a1))
+            .await;
+        assert_eq!(summary.status, StatusCode::OK, "{}", summary.body);
+        let row = summary
+            .body
+            .split("<tr>")
+            .find(|r| r.contains("Lê Hoàng Chi"))
+            .unwrap();
+        assert!(
+            row.contains(r#"<td class="overall">Hoàn thành xuất sắc</td>"#),
+            "{row}"
+        );
+        assert!(
+            row.contains(r#"<td class="title">Học sinh Xuất sắc</td>"#),
+            "{row}"
+        );
+        assert!(row.contains(r#"<td class="notes"></td>"#), "{row}");
+        // s0 lacks levels and semester I ratings: listed.
+        let row = summary
+            .body
+            .split("<tr>")
+            .find(|r| r.contains("Nguyễn Thị Ánh"))
+            .unwrap();
+        assert!(row.contains("Toán: chưa có mức đạt được"), "{row}");
+        assert!(row.contains("chưa đánh giá"), "{row}");
+    }
+
+    #[tokio::test]
+    async fn tt27_review_sign_seal_of_a_primary_class_verifies_and_locks_its_inputs() {
+        let app = spawn_primary_signing_app().await;
+        let pki = test_pki();
+        let [s0, s1, s2] = [0, 1, 2].map(|i| app.students_a1[i].clone());
+        for (i, s) in [&s0, &s1].into_iter().enumerate() {
+            app.store
+                .set_personal_id(s, Some(&personal_id(i as u32 + 1)))
+                .await
+                .unwrap();
+        }
+        complete_primary_year(&app, &s0, 9, Mastery::Tot).await;
+        complete_primary_year(&app, &s1, 6, Mastery::Dat).await;
+        let gvcn = app.login("gvcn.a1").await;
+        let review = format!("/classes/{}/review", app.class_a1);
+        let r = app.post(&gvcn, &review, &[]).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+        assert!(r.body.contains("Lê Hoàng Chi"));
+        assert!(r.body.contains("chưa có mức đạt được"), "{}", r.body);
+        assert!(app.current().await.is_empty());
+
+        complete_primary_year(&app, &s2, 8, Mastery::Tot).await;
+        let r = app.post(&gvcn, &review, &[]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(r.body.contains("lập 2 học bạ"), "{}", r.body);
+        let current = app.current().await;
+        let xml = current
+            .iter()
+            .find(|r| r.student == s0)
+            .unwrap()
+            .xml
+            .clone()
+            .unwrap();
+        let doc = record::parse_document(xml.as_bytes()).unwrap();
+        assert_eq!(record::recompute_check(&doc.record), Ok(()));
+        let record::Results::Primary(results) = &doc.record.results else {
+            panic!("a primary record");
+        };
+        assert_eq!(results.overall, domain::tt27::Overall::HoanThanhXuatSac);
+        assert_eq!(results.promotion, record::Promotion::Promoted);
+        assert_eq!(results.subjects.len(), 3);
+        assert_eq!(
+            results.subjects[0].mid_hk1.test.map(TestScore::get),
+            Some(9)
+        );
+        assert_eq!(results.qualities.len(), 5);
+        assert!(xml.contains("TT27-2020/v1"));
+
+        // GVCN → HT → DAU.
+        let class_field = app.class_a1.to_string();
+        let r = app
+            .post_multipart(
+                &gvcn,
+                &format!("/classes/{}/sign", app.class_a1),
+                &[("password", pki::DEMO_P12_PASSWORD)],
+                Some(&p12(&pki.gvcn)),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(r.body.contains("Đã ký 2 học bạ"), "{}", r.body);
+        let ht = app.login("ht.a").await;
+        let r = app
+            .post_multipart(
+                &ht,
+                "/signing/batch",
+                &[
+                    ("class", &class_field),
+                    ("password", pki::DEMO_P12_PASSWORD),
+                ],
+                Some(&p12(&pki.ht)),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(r.body.contains("Đã ký 2 học bạ"), "{}", r.body);
+        let vt = app.login("vt.a").await;
+        let r = app
+            .post(&vt, "/signing/seal", &[("class", &class_field)])
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(r.body.contains("Đã đóng dấu 2 học bạ"), "{}", r.body);
+        let current = app.current().await;
+        assert_eq!(
+            state_of(&current, &s0),
+            Some((store::RecordState::Signed, 3))
+        );
+        let xml = current
+            .iter()
+            .find(|r| r.student == s0)
+            .unwrap()
+            .xml
+            .clone()
+            .unwrap();
+        let trust = pki::TrustStore::from_pem_bundle(pki.root_pem().as_bytes()).unwrap();
+        let chain = record::default_chain_codes(Level::Primary);
+        xmldsig::verify_chain(
+            xml.as_bytes(),
+            &school::records::layout(),
+            &trust,
+            Some(&chain[..]),
+        )
+        .expect("the sealed primary record verifies");
+        let doc = record::parse_document(xml.as_bytes()).unwrap();
+        assert_eq!(record::recompute_check(&doc.record), Ok(()));
+
+        // Locked: the grid and the ratings refuse s0's row, nothing changes.
+        let gv = app.login("gv.toan").await;
+        let path = grid(app.class_a1, "TOAN", "cn");
+        let page = app.get(Some(&gv), &path).await;
+        assert!(page.body.contains("Học bạ đã khóa"));
+        assert!(!page.body.contains(&format!("muc_{s0}")));
+        let r = app.post(&gv, &path, &[(&format!("muc_{s0}"), "cht")]).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+        let r = app
+            .post(
+                &gvcn,
+                &format!("/classes/{}/tt27?p=cn", app.class_a1),
+                &[(&format!("r_yeu_nuoc_{s0}"), "can_co_gang")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+        let i0 = app
+            .store
+            .year_inputs(&key(app.class_a1, &s0))
+            .await
+            .unwrap();
+        assert!(
+            i0.tt27_qualities
+                .iter()
+                .all(|q| q.rating == QualityRating::Good)
+        );
+        assert!(
+            i0.tt27_subjects
+                .iter()
+                .all(|e| e.level == Some(Tt27Level::Excellent))
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Paper copy "In bản sao giấy" (STORIES #17, issue 5 item 7). Reads the PDF with
+// poppler's `pdftotext` and `pdfdetach` (Debian `poppler-utils`, installed by
+// scripts/test).
+
+mod paper {
+    use super::*;
+    use std::process::Command;
+
+    /// Status, content type and raw bytes of a GET (a PDF is not UTF-8).
+    async fn fetch(app: &TestApp, b: &Browser, path: &str) -> (StatusCode, String, Vec<u8>) {
+        let req = Request::get(path)
+            .header(header::COOKIE, &b.cookie)
+            .body(Body::empty())
+            .expect("request");
+        let response = app.router.clone().oneshot(req).await.expect("response");
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("body")
+            .to_vec();
+        (status, content_type, bytes)
+    }
+
+    fn poppler(tool: &str, args: &[&str], pdf: &std::path::Path) -> Vec<u8> {
+        let out = Command::new(tool)
+            .args(args)
+            .arg(pdf)
+            .args(if tool == "pdftotext" {
+                &["-"][..]
+            } else {
+                &[][..]
+            })
+            .output()
+            .unwrap_or_else(|e| panic!("{tool} (apt-get install poppler-utils): {e}"));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+
+    async fn prints(app: &TestApp) -> usize {
+        app.store
+            .audit_latest(1000)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == store::AuditAction::RecordPrint)
+            .count()
+    }
+
+    #[tokio::test]
+    async fn clerk_and_principal_print_sealed_records_only_and_every_print_is_logged() {
+        let app = spawn_signing_app().await;
+        let pki = test_pki();
+        let s0 = app.students_a1[0].clone();
+        let class_field = app.class_a1.to_string();
+        let gvcn = reviewed_class(&app).await;
+        let r = app
+            .post_multipart(
+                &gvcn,
+                &format!("/classes/{}/sign", app.class_a1),
+                &[("password", pki::DEMO_P12_PASSWORD)],
+                Some(&p12(&pki.gvcn)),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let record = |records: Vec<store::StoredRecord>| {
+            records.into_iter().find(|r| r.student == s0).unwrap()
+        };
+        let id = record(app.current().await).id;
+        let path = format!("/students/{s0}/records/{id}/pdf");
+        let vt = app.login("vt.a").await;
+        let ht = app.login("ht.a").await;
+
+        // Only the homeroom signature so far: not printable, for anyone.
+        for b in [&vt, &ht] {
+            assert_eq!(fetch(&app, b, &path).await.0, StatusCode::CONFLICT);
+        }
+        let versions = app.get(Some(&vt), &format!("/students/{s0}/records")).await;
+        assert!(
+            !versions.body.contains("In bản sao giấy"),
+            "{}",
+            versions.body
+        );
+
+        let r = app
+            .post_multipart(
+                &ht,
+                "/signing/batch",
+                &[
+                    ("class", &class_field),
+                    ("password", pki::DEMO_P12_PASSWORD),
+                ],
+                Some(&p12(&pki.ht)),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let r = app
+            .post(&vt, "/signing/seal", &[("class", &class_field)])
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let sealed = record(app.current().await);
+        assert_eq!(sealed.state, store::RecordState::Signed);
+        let xml = sealed.xml.clone().unwrap();
+
+        // The versions page links the print for the clerk and the principal only.
+        for (b, shown) in [(&vt, true), (&ht, true), (&gvcn, false)] {
+            let page = app.get(Some(b), &format!("/students/{s0}/records")).await;
+            assert_eq!(page.status, StatusCode::OK);
+            assert_eq!(page.body.contains(&path), shown, "{}", page.body);
+        }
+
+        // Refused: other roles of the school, the principal of another school.
+        assert_eq!(prints(&app).await, 0);
+        for user in ["gvcn.a1", "gv.toan", "admin.a", "ht.b"] {
+            let b = app.login(user).await;
+            let (status, _, _) = fetch(&app, &b, &path).await;
+            assert!(
+                status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND,
+                "{user}: {status}"
+            );
+        }
+        assert_eq!(prints(&app).await, 0, "a refused print is not logged");
+
+        // The clerk prints: a PDF with the signed XML attached byte for byte.
+        let (status, content_type, pdf) = fetch(&app, &vt, &path).await;
+        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&pdf));
+        assert_eq!(content_type, "application/pdf");
+        assert!(pdf.starts_with(b"%PDF-"));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("copy.pdf");
+        std::fs::write(&file, &pdf).unwrap();
+        let saved = dir.path().join("hocba.xml");
+        poppler(
+            "pdfdetach",
+            &["-save", "1", "-o", saved.to_str().unwrap()],
+            &file,
+        );
+        assert_eq!(std::fs::read(&saved).unwrap(), xml.as_bytes());
+        let text = String::from_utf8(poppler("pdftotext", &["-raw"], &file)).unwrap();
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for needle in [
+            "Nguyễn Thị Ánh",
+            "Trường THCS Lê Quý Đôn",
+            "Bản sao chuyển đổi từ học bạ điện tử",
+            "Người chuyển đổi: Giáo viên vt.a",
+            "Hiệu trưởng",
+            "giờ Việt Nam",
+        ] {
+            assert!(text.contains(needle), "{needle:?} not in {text}");
+        }
+        assert!(text.contains(&format!("Mã tra cứu: {id}")), "{text}");
+        assert_eq!(prints(&app).await, 1);
+
+        // The principal prints too; each print is one audit entry naming the version.
+        assert_eq!(fetch(&app, &ht, &path).await.0, StatusCode::OK);
+        let entries = app.store.audit_latest(1000).await.unwrap();
+        let printed: Vec<_> = entries
+            .iter()
+            .filter(|e| e.action == store::AuditAction::RecordPrint)
+            .collect();
+        assert_eq!(printed.len(), 2);
+        assert!(printed.iter().all(|e| e.student.as_ref() == Some(&s0)
+            && e.new.as_deref() == Some(format!("{id} v1").as_str())));
+        let mut who: Vec<&str> = printed.iter().map(|e| e.actor_username.as_str()).collect();
+        who.sort_unstable();
+        assert_eq!(who, ["ht.a", "vt.a"]);
     }
 }

@@ -208,6 +208,25 @@ actions! {
     RecordSign = "record.sign",
     /// A signed record unlocked (needs a reason).
     RecordUnlock = "record.unlock",
+    /// A sealed record accepted by the registry (its receipt stored), by the background
+    /// sender: field `record`, old `ID signed`, new `ID synced DIGEST`.
+    RecordSync = "record.sync",
+    /// A record rejected by the registry queued again ("Gửi lại"): field `record`, old the
+    /// reject code, new `ID DIGEST`.
+    RecordResend = "record.resend",
+    /// A primary subject's level (mức đạt được, TT27) at a checkpoint: field
+    /// `SUBJECT/PERIOD/muc` (`GK1`, `CK1`, `GK2`, `CN`), values `htt` / `ht` / `cht`.
+    Tt27LevelSet = "tt27.level.set",
+    /// A primary periodic test (TT27): field `SUBJECT/PERIOD/kt`, values integers 1–10.
+    Tt27TestSet = "tt27.test.set",
+    /// A quality or competence (TT27): field `PERIOD/ITEM` (e.g. `CN/yeu_nuoc`), values
+    /// `tot` / `dat` / `can_co_gang`.
+    Tt27RatingSet = "tt27.rating.set",
+    /// "Học sinh Tiêu biểu" (TT27): field `tieu_bieu`, values the note (`""` for a flag
+    /// without a note); none when not recognised.
+    Tt27OutstandingSet = "tt27.outstanding.set",
+    /// A paper copy printed (STORIES #17): field `record`, new value `ID vN`.
+    RecordPrint = "record.print",
 }
 
 impl fmt::Display for AuditAction {

@@ -8,13 +8,16 @@ pub mod convert;
 mod error;
 mod migrate;
 mod model;
+mod outbox;
 mod people;
 mod records;
+mod registry;
 mod reports;
 mod row;
 mod schools;
 mod sessions;
 mod sheets;
+mod tt27_sheets;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -33,12 +36,18 @@ pub use audit::{
 pub use batch::{Batch, BatchCounts};
 pub use error::{Error, Result};
 pub use model::*;
+pub use outbox::{ClaimedEntry, OutboxEntry, OutboxReject, OutboxState, SYNC_ACTOR_USERNAME};
 pub use records::{
     ClassReview, NewSignature, RecordState, ReviewedRecord, SignerEntry, StoredRecord, Unlock,
+};
+pub use registry::{
+    Ingested, NewRegistryRecord, NewRegistrySchool, NewSealApproval, RegistryRecord,
+    RegistrySchool, RegistryStatus, SealApproval,
 };
 pub use reports::{ClassSize, SchoolCounts, TableCounts};
 pub use sessions::{NewSession, Session};
 pub use sheets::{SheetMarks, semester_term};
+pub use tt27_sheets::{MAX_TT27_TEXT_CHARS, Tt27RatingsRow, Tt27SheetRow};
 
 /// The file name of the embedded database inside a data directory.
 pub const SQLITE_FILE_NAME: &str = "hocba.sqlite3";

@@ -30,6 +30,16 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "audit",
         include_str!("../migrations/sqlite/0004_audit.sql"),
     ),
+    (
+        5,
+        "registry",
+        include_str!("../migrations/sqlite/0005_registry.sql"),
+    ),
+    (
+        6,
+        "outbox",
+        include_str!("../migrations/sqlite/0006_outbox.sql"),
+    ),
 ];
 
 /// `(version, description, SQL)` for PostgreSQL, in order; same versions as [`SQLITE`].
@@ -53,6 +63,16 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         4,
         "audit",
         include_str!("../migrations/postgres/0004_audit.sql"),
+    ),
+    (
+        5,
+        "registry",
+        include_str!("../migrations/postgres/0005_registry.sql"),
+    ),
+    (
+        6,
+        "outbox",
+        include_str!("../migrations/postgres/0006_outbox.sql"),
     ),
 ];
 

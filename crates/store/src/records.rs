@@ -331,7 +331,8 @@ impl Store {
     /// exactly one succeeds.
     ///
     /// An audit entry (`record.sign`, field `record/ROLE`, old and new digests) is
-    /// appended with `stamp` in the same transaction.
+    /// appended with `stamp` in the same transaction; the move to `signed` also queues the
+    /// record in the outbox there (see [`Store::claim_outbox`]).
     pub async fn add_signature(&self, sig: &NewSignature, stamp: &AuditStamp) -> Result<()> {
         if !matches!(sig.from, RecordState::Reviewed | RecordState::Signing)
             || !matches!(sig.to, RecordState::Signing | RecordState::Signed)
@@ -388,6 +389,19 @@ impl Store {
                 new: Some(format!("{} {} {}", sig.id, sig.to.code(), sig.sha256)),
             };
             crate::audit::append_audit!(tx, stamp, std::slice::from_ref(&change))?;
+            if sig.to == RecordState::Signed {
+                // Sealed: queue it for the registry in this same transaction (0006).
+                let class = before.int("class_id")?;
+                crate::outbox::enqueue!(
+                    tx,
+                    sig.student.as_str(),
+                    &sig.sha256,
+                    &sig.id,
+                    class,
+                    &sig.signer.at
+                )
+                .await?;
+            }
             tx.commit().await?;
             Ok(())
         })

@@ -2,6 +2,7 @@
 //! a fresh SQLite file and on a fresh PostgreSQL database (see `support`).
 
 mod audit;
+mod registry;
 mod support;
 
 use domain::{Level, Score, StudentCode};
@@ -62,6 +63,15 @@ contract!(
     records_review_sign_seal_with_compare_and_set,
     records_unlock_makes_a_new_draft_version,
     racing_signers_on_one_record_exactly_one_wins,
+    outbox_seal_enqueues_in_the_same_transaction_once_per_digest,
+    outbox_claims_are_exclusive_and_expired_claims_are_taken_again,
+    outbox_racing_senders_claim_each_entry_once,
+    outbox_retry_waits_for_its_scheduled_time,
+    outbox_accept_stores_the_receipt_and_syncs_the_record,
+    outbox_reject_keeps_the_reason_and_resend_requeues_it,
+    outbox_never_sends_a_version_unlocked_before_it_was_sent,
+    tt27_subject_sheet_saves_audited_all_or_nothing,
+    tt27_ratings_and_tieu_bieu_save_audited_all_or_nothing,
 );
 
 /// The store is shared behind `Arc` by the web server; every test also runs inside
@@ -1701,4 +1711,631 @@ async fn racing_signers_on_one_record_exactly_one_wins(db: TestDb) {
     assert_eq!(won, 1);
     let r = s.record(&w.students[0].code, &record_id(1)).await.unwrap();
     assert_eq!(r.signatures, 2);
+}
+
+// ---------------------------------------------------------------------------------------
+// Outbox towards the registry (migration 0006): queued by the seal, claimed, settled.
+
+/// Reviews and signs record `n` of student `i` up to the seal (GVCN, HT, DAU).
+async fn sealed(s: &Store, w: &World, i: usize, n: u8) {
+    use store::RecordState::*;
+    let review = store::ClassReview {
+        class: w.class,
+        reviewed_by: w.teacher,
+        reviewed_at: "2026-05-29T10:00:00Z".to_owned(),
+    };
+    s.review_class(
+        &review,
+        &[reviewed(w, i, n)],
+        &audit::stamp(w, 1_780_000_000),
+    )
+    .await
+    .unwrap();
+    for (before, to, role) in [(0, Signing, "GVCN"), (1, Signing, "HT"), (2, Signed, "DAU")] {
+        let from = if before == 0 { Reviewed } else { Signing };
+        s.add_signature(
+            &signature(w, i, n, from, before, to, role),
+            &audit::stamp(w, 1_780_000_000),
+        )
+        .await
+        .unwrap();
+    }
+}
+
+const T0: i64 = 1_780_000_000;
+
+async fn outbox_seal_enqueues_in_the_same_transaction_once_per_digest(db: TestDb) {
+    use store::RecordState::*;
+    let s = &db.store;
+    let w = World::new(s, 2).await;
+    let review = store::ClassReview {
+        class: w.class,
+        reviewed_by: w.teacher,
+        reviewed_at: "2026-05-29T10:00:00Z".to_owned(),
+    };
+    s.review_class(&review, &[reviewed(&w, 0, 1)], &audit::stamp(&w, T0))
+        .await
+        .unwrap();
+    // Signatures before the seal queue nothing.
+    for (before, role) in [(0, "GVCN"), (1, "HT")] {
+        let from = if before == 0 { Reviewed } else { Signing };
+        s.add_signature(
+            &signature(&w, 0, 1, from, before, Signing, role),
+            &audit::stamp(&w, T0),
+        )
+        .await
+        .unwrap();
+    }
+    assert!(s.outbox_of_school(w.school).await.unwrap().is_empty());
+    // A seal that loses its compare-and-set queues nothing either.
+    assert_conflict(
+        s.add_signature(
+            &signature(&w, 0, 1, Signing, 1, Signed, "DAU"),
+            &audit::stamp(&w, T0),
+        )
+        .await,
+    );
+    assert!(s.outbox_of_school(w.school).await.unwrap().is_empty());
+    s.add_signature(
+        &signature(&w, 0, 1, Signing, 2, Signed, "DAU"),
+        &audit::stamp(&w, T0),
+    )
+    .await
+    .unwrap();
+    let queued = s.outbox_of_school(w.school).await.unwrap();
+    assert_eq!(queued.len(), 1);
+    let e = &queued[0];
+    assert_eq!(e.student, w.students[0].code);
+    assert_eq!(e.digest, sha('d'));
+    assert_eq!(e.record_id, record_id(1));
+    assert_eq!(e.class, w.class);
+    assert_eq!(
+        (e.state, e.attempts, e.next_attempt_at),
+        (store::OutboxState::Pending, 0, 0)
+    );
+    assert_eq!(e.created_at, "2026-05-30T08:00:00Z");
+    assert_eq!(
+        s.outbox_entry(&w.students[0].code, &sha('d'))
+            .await
+            .unwrap(),
+        e.clone()
+    );
+    // The key is (student, digest): the same bytes cannot be queued twice for a student.
+    let duplicate = format!(
+        "INSERT INTO outbox (student_code, digest, record_id, class_id, state, created_at, \
+         updated_at) VALUES ('{}', '{}', '{}', {}, 'pending', 'x', 'x')",
+        w.students[0].code,
+        sha('d'),
+        record_id(1),
+        w.class.0
+    );
+    assert!(s.execute_raw_for_tests(&duplicate).await.is_err());
+    // Another student's record gets its own entry (even with equal test digests).
+    sealed(s, &w, 1, 2).await;
+    assert_eq!(s.outbox_of_school(w.school).await.unwrap().len(), 2);
+    assert_eq!(
+        s.outbox_of_student(&w.students[1].code)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(s.outbox_next_due().await.unwrap(), Some(0));
+}
+
+async fn outbox_claims_are_exclusive_and_expired_claims_are_taken_again(db: TestDb) {
+    let s = &db.store;
+    let w = World::new(s, 1).await;
+    assert_eq!(s.outbox_next_due().await.unwrap(), None);
+    sealed(s, &w, 0, 1).await;
+    let code = &w.students[0].code;
+    let a = s.claim_outbox("server-a", T0, 60, 10).await.unwrap();
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].xml, "<HocBa n=\"1\" sigs=\"3\"/>");
+    let e = &a[0].entry;
+    assert_eq!((e.state, e.attempts), (store::OutboxState::Sent, 1));
+    assert_eq!(
+        (e.claimed_by.as_deref(), e.claimed_until),
+        (Some("server-a"), Some(T0 + 60))
+    );
+    // While the claim holds nobody else gets it.
+    assert!(
+        s.claim_outbox("server-b", T0 + 59, 60, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(s.outbox_next_due().await.unwrap(), Some(T0 + 60));
+    // Server A died: after the lease, B takes it again (attempt 2), and A can no longer
+    // settle it.
+    let b = s.claim_outbox("server-b", T0 + 60, 60, 10).await.unwrap();
+    assert_eq!(b.len(), 1);
+    assert_eq!(b[0].entry.attempts, 2);
+    assert_conflict(
+        s.outbox_accepted(code, &sha('d'), "server-a", "{}", T0 + 61)
+            .await,
+    );
+    assert_conflict(
+        s.outbox_retry(code, &sha('d'), "server-a", "x", T0 + 100, T0 + 61)
+            .await,
+    );
+    let reject = store::OutboxReject {
+        code: "x".into(),
+        message: "x".into(),
+        detail: String::new(),
+    };
+    assert_conflict(
+        s.outbox_rejected(code, &sha('d'), "server-a", &reject, T0 + 61)
+            .await,
+    );
+    let e = s.outbox_entry(code, &sha('d')).await.unwrap();
+    assert_eq!(
+        (e.state, e.claimed_by.as_deref()),
+        (store::OutboxState::Sent, Some("server-b"))
+    );
+}
+
+async fn outbox_racing_senders_claim_each_entry_once(db: TestDb) {
+    let s = &db.store;
+    let w = World::new(s, 4).await;
+    for i in 0..4 {
+        sealed(s, &w, i, i as u8 + 1).await;
+    }
+    let mut tasks = Vec::new();
+    for n in 0..6 {
+        let store = s.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .claim_outbox(&format!("server-{n}"), T0, 60, 10)
+                .await
+                .unwrap()
+        }));
+    }
+    let mut claimed = Vec::new();
+    for t in tasks {
+        claimed.extend(t.await.unwrap().into_iter().map(|c| c.entry.student));
+    }
+    claimed.sort();
+    let mut expected: Vec<_> = w.students.iter().map(|s| s.code.clone()).collect();
+    expected.sort();
+    assert_eq!(claimed, expected);
+    for e in s.outbox_of_school(w.school).await.unwrap() {
+        assert_eq!(e.attempts, 1);
+    }
+}
+
+async fn outbox_retry_waits_for_its_scheduled_time(db: TestDb) {
+    let s = &db.store;
+    let w = World::new(s, 1).await;
+    sealed(s, &w, 0, 1).await;
+    let code = &w.students[0].code;
+    assert_eq!(s.claim_outbox("a", T0, 60, 10).await.unwrap().len(), 1);
+    s.outbox_retry(code, &sha('d'), "a", "HTTP 503", T0 + 5, T0)
+        .await
+        .unwrap();
+    let e = s.outbox_entry(code, &sha('d')).await.unwrap();
+    assert_eq!(
+        (
+            e.state,
+            e.attempts,
+            e.next_attempt_at,
+            e.last_error.as_deref()
+        ),
+        (store::OutboxState::Pending, 1, T0 + 5, Some("HTTP 503"))
+    );
+    assert_eq!((e.claimed_by, e.claimed_until), (None, None));
+    assert_eq!(s.outbox_next_due().await.unwrap(), Some(T0 + 5));
+    assert!(
+        s.claim_outbox("a", T0 + 4, 60, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = s.claim_outbox("a", T0 + 5, 60, 10).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].entry.attempts, 2);
+    // Settling an entry that is not claimed by anyone is a conflict.
+    s.outbox_retry(code, &sha('d'), "a", "HTTP 503", T0 + 15, T0 + 5)
+        .await
+        .unwrap();
+    assert_conflict(
+        s.outbox_retry(code, &sha('d'), "a", "again", T0 + 15, T0 + 5)
+            .await,
+    );
+}
+
+async fn outbox_accept_stores_the_receipt_and_syncs_the_record(db: TestDb) {
+    let s = &db.store;
+    let w = World::new(s, 1).await;
+    sealed(s, &w, 0, 1).await;
+    let code = &w.students[0].code;
+    s.claim_outbox("a", T0, 60, 10).await.unwrap();
+    let receipt = r#"{"key":"ab","receipt":{"digest":"dd"},"signature":"x"}"#;
+    s.outbox_accepted(code, &sha('d'), "a", receipt, T0 + 1)
+        .await
+        .unwrap();
+    let e = s.outbox_entry(code, &sha('d')).await.unwrap();
+    assert_eq!(e.state, store::OutboxState::Accepted);
+    assert_eq!(e.receipt.as_deref(), Some(receipt));
+    assert_eq!((e.claimed_by, e.claimed_until, e.attempts), (None, None, 1));
+    let r = s.record(code, &record_id(1)).await.unwrap();
+    assert_eq!(r.state, store::RecordState::Synced);
+    assert_eq!(r.sha256, Some(sha('d')));
+    // The move to `synced` is in the audit log, by the sender, chained with the rest.
+    let log = s.audit_of_student(w.school, code).await.unwrap();
+    let last = log.iter().max_by_key(|e| e.seq).unwrap();
+    assert_eq!(last.action, store::AuditAction::RecordSync);
+    assert_eq!(
+        (last.actor_username.as_str(), last.school),
+        (store::SYNC_ACTOR_USERNAME, w.school)
+    );
+    assert_eq!(
+        last.new.as_deref(),
+        Some(format!("{} synced {}", record_id(1), sha('d')).as_str())
+    );
+    assert!(s.verify_audit_chain().await.unwrap().is_ok());
+    // Settled once: not claimable, not acceptable again.
+    assert!(
+        s.claim_outbox("a", T0 + 1000, 60, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_conflict(
+        s.outbox_accepted(code, &sha('d'), "a", receipt, T0 + 2)
+            .await,
+    );
+    assert_eq!(s.outbox_next_due().await.unwrap(), None);
+    // The database keeps the receipt and the accepted state together.
+    assert!(
+        s.execute_raw_for_tests("UPDATE outbox SET receipt = NULL")
+            .await
+            .is_err()
+    );
+}
+
+async fn outbox_reject_keeps_the_reason_and_resend_requeues_it(db: TestDb) {
+    let s = &db.store;
+    let w = World::new(s, 1).await;
+    sealed(s, &w, 0, 1).await;
+    let code = &w.students[0].code;
+    assert_conflict(
+        s.outbox_resend(code, &sha('d'), &audit::stamp(&w, T0))
+            .await,
+    );
+    assert_not_found(
+        s.outbox_resend(code, &sha('e'), &audit::stamp(&w, T0))
+            .await,
+    );
+    s.claim_outbox("a", T0, 60, 10).await.unwrap();
+    let reject = store::OutboxReject {
+        code: "seal_not_approved".into(),
+        message: "Chứng thư số dấu của trường chưa được phê duyệt.".into(),
+        detail: "seal certificate 3f…".into(),
+    };
+    s.outbox_rejected(code, &sha('d'), "a", &reject, T0 + 1)
+        .await
+        .unwrap();
+    let e = s.outbox_entry(code, &sha('d')).await.unwrap();
+    assert_eq!(e.state, store::OutboxState::Rejected);
+    assert_eq!(e.reject_code.as_deref(), Some("seal_not_approved"));
+    assert_eq!(e.reject_message.as_deref(), Some(reject.message.as_str()));
+    assert_eq!(e.reject_detail.as_deref(), Some("seal certificate 3f…"));
+    // Not retried automatically.
+    assert!(
+        s.claim_outbox("a", T0 + 100_000, 60, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.record(code, &record_id(1)).await.unwrap().state,
+        store::RecordState::Signed
+    );
+    let e = s
+        .outbox_resend(code, &sha('d'), &audit::stamp(&w, T0 + 200))
+        .await
+        .unwrap();
+    assert_eq!(
+        (e.state, e.resent, e.next_attempt_at),
+        (store::OutboxState::Pending, 1, 0)
+    );
+    assert_eq!(e.reject_code, None);
+    assert!(e.last_error.unwrap().contains("chưa được phê duyệt"));
+    let log = s.audit_of_student(w.school, code).await.unwrap();
+    let last = log.iter().max_by_key(|e| e.seq).unwrap();
+    assert_eq!(last.action, store::AuditAction::RecordResend);
+    assert_eq!(last.old.as_deref(), Some("seal_not_approved"));
+    assert_conflict(
+        s.outbox_resend(code, &sha('d'), &audit::stamp(&w, T0 + 201))
+            .await,
+    );
+    assert_eq!(
+        s.claim_outbox("a", T0 + 300, 60, 10).await.unwrap().len(),
+        1
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// TT27 sheets (primary): audited, all-or-nothing saves.
+
+async fn tt27_trail(
+    s: &Store,
+    w: &World,
+    i: usize,
+) -> Vec<(String, String, Option<String>, Option<String>)> {
+    s.audit_of_student(w.school, &w.students[i].code)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.action.code().to_owned(), e.field, e.old, e.new))
+        .collect()
+}
+
+async fn tt27_subject_sheet_saves_audited_all_or_nothing(db: TestDb) {
+    let s = &db.store;
+    let w = World::new(s, 3).await;
+    let stamp = audit::stamp(&w, 1_780_000_000);
+    let toan = subject("TOAN");
+    let row = |i: usize, level, test, comment: &str| store::Tt27SheetRow {
+        student: w.students[i].code.clone(),
+        level,
+        test_score: test,
+        comment: comment.to_owned(),
+    };
+    let first = [
+        row(1, Some(Tt27Level::Completed), Some(7), ""),
+        row(0, Some(Tt27Level::Excellent), Some(9), "Tiến bộ rõ rệt"),
+    ];
+    s.save_tt27_subject_sheet_audited(w.class, &toan, Tt27Period::EndFirst, &first, &stamp)
+        .await
+        .unwrap();
+    // Roll order; other periods untouched.
+    assert_eq!(
+        s.tt27_subject_sheet(w.class, &toan, Tt27Period::EndFirst)
+            .await
+            .unwrap(),
+        vec![first[1].clone(), first[0].clone()]
+    );
+    assert!(
+        s.tt27_subject_sheet(w.class, &toan, Tt27Period::YearEnd)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let trail = tt27_trail(s, &w, 0).await;
+    assert_eq!(trail.len(), 3, "{trail:?}");
+    assert!(trail.contains(&(
+        "tt27.test.set".to_owned(),
+        "TOAN/CK1/kt".to_owned(),
+        None,
+        Some("9".to_owned())
+    )));
+    // Saved unchanged: nothing logged. One cell changed: one entry.
+    s.save_tt27_subject_sheet_audited(w.class, &toan, Tt27Period::EndFirst, &first, &stamp)
+        .await
+        .unwrap();
+    assert_eq!(tt27_trail(s, &w, 0).await.len(), 3);
+    let second = [row(
+        0,
+        Some(Tt27Level::Excellent),
+        Some(10),
+        "Tiến bộ rõ rệt",
+    )];
+    s.save_tt27_subject_sheet_audited(w.class, &toan, Tt27Period::EndFirst, &second, &stamp)
+        .await
+        .unwrap();
+    let trail = tt27_trail(s, &w, 0).await;
+    assert_eq!(trail.len(), 4);
+    assert_eq!(
+        trail[0],
+        (
+            "tt27.test.set".to_owned(),
+            "TOAN/CK1/kt".to_owned(),
+            Some("9".to_owned()),
+            Some("10".to_owned())
+        )
+    );
+    let stored = s
+        .tt27_subject_sheet(w.class, &toan, Tt27Period::EndFirst)
+        .await
+        .unwrap();
+    // A test outside 1-10, or a student outside the class: nothing changes, nothing logged.
+    let head = s.verify_audit_chain().await.unwrap().unwrap();
+    for bad in [0u8, 11] {
+        assert_invalid(
+            s.save_tt27_subject_sheet_audited(
+                w.class,
+                &toan,
+                Tt27Period::EndFirst,
+                &[row(2, None, None, ""), row(1, None, Some(bad), "")],
+                &stamp,
+            )
+            .await,
+        );
+    }
+    let outsider = StudentBuilder::new().insert(s).await;
+    let mut with_outsider = vec![row(1, Some(Tt27Level::NotCompleted), None, "x")];
+    with_outsider.push(store::Tt27SheetRow {
+        student: outsider.code.clone(),
+        level: Some(Tt27Level::Completed),
+        test_score: None,
+        comment: String::new(),
+    });
+    assert_not_found(
+        s.save_tt27_subject_sheet_audited(
+            w.class,
+            &toan,
+            Tt27Period::EndFirst,
+            &with_outsider,
+            &stamp,
+        )
+        .await,
+    );
+    assert_not_found(
+        s.save_tt27_subject_sheet_audited(
+            store::ClassId(w.class.0 + 1000),
+            &toan,
+            Tt27Period::EndFirst,
+            &[],
+            &stamp,
+        )
+        .await,
+    );
+    assert_eq!(
+        s.tt27_subject_sheet(w.class, &toan, Tt27Period::EndFirst)
+            .await
+            .unwrap(),
+        stored
+    );
+    assert_eq!(s.verify_audit_chain().await.unwrap().unwrap(), head);
+    // An empty line removes the row (and logs the cleared cells).
+    s.save_tt27_subject_sheet_audited(
+        w.class,
+        &toan,
+        Tt27Period::EndFirst,
+        &[row(1, None, None, "")],
+        &stamp,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.tt27_subject_sheet(w.class, &toan, Tt27Period::EndFirst)
+            .await
+            .unwrap(),
+        vec![second[0].clone()]
+    );
+    assert_eq!(tt27_trail(s, &w, 1).await.len(), 4);
+    assert!(s.verify_audit_chain().await.unwrap().is_ok());
+}
+
+async fn tt27_ratings_and_tieu_bieu_save_audited_all_or_nothing(db: TestDb) {
+    let s = &db.store;
+    let w = World::new(s, 2).await;
+    let stamp = audit::stamp(&w, 1_780_000_000);
+    let rows = [store::Tt27RatingsRow {
+        student: w.students[0].code.clone(),
+        ratings: vec![
+            (QualityItem::Patriotism, Some(QualityRating::Good)),
+            (QualityItem::SelfLearning, Some(QualityRating::Pass)),
+            (QualityItem::Numeracy, None),
+        ],
+        outstanding: Some("Tiến bộ vượt bậc".to_owned()),
+        absences: None,
+    }];
+    s.save_tt27_ratings_audited(w.class, Tt27Period::YearEnd, &rows, &stamp)
+        .await
+        .unwrap();
+    let sheet = s
+        .tt27_rating_sheet(w.class, Tt27Period::YearEnd)
+        .await
+        .unwrap();
+    let got = &sheet[&w.students[0].code];
+    assert_eq!(got.outstanding.as_deref(), Some("Tiến bộ vượt bậc"));
+    assert_eq!(got.ratings.len(), 2);
+    assert!(
+        s.tt27_rating_sheet(w.class, Tt27Period::EndFirst)
+            .await
+            .unwrap()
+            .get(&w.students[0].code)
+            .is_none_or(|r| r.ratings.is_empty())
+    );
+    let inputs = s
+        .year_inputs(&EnrolmentKey {
+            student: w.students[0].code.clone(),
+            class: w.class,
+        })
+        .await
+        .unwrap();
+    assert_eq!(inputs.tt27_qualities.len(), 2);
+    assert_eq!(inputs.outstanding.as_deref(), Some("Tiến bộ vượt bậc"));
+    assert_eq!(tt27_trail(s, &w, 0).await.len(), 3);
+    // Unchanged: nothing logged.
+    s.save_tt27_ratings_audited(w.class, Tt27Period::YearEnd, &rows, &stamp)
+        .await
+        .unwrap();
+    assert_eq!(tt27_trail(s, &w, 0).await.len(), 3);
+    // A student outside the class rolls the whole save back.
+    let outsider = StudentBuilder::new().insert(s).await;
+    let head = s.verify_audit_chain().await.unwrap().unwrap();
+    let change = [
+        store::Tt27RatingsRow {
+            student: w.students[0].code.clone(),
+            ratings: vec![(QualityItem::Patriotism, Some(QualityRating::NeedsEffort))],
+            outstanding: None,
+            absences: Some(Absences {
+                excused_days: 2,
+                unexcused_days: 0,
+            }),
+        },
+        store::Tt27RatingsRow {
+            student: outsider.code.clone(),
+            ratings: vec![(QualityItem::Patriotism, Some(QualityRating::Good))],
+            outstanding: None,
+            absences: None,
+        },
+    ];
+    assert_not_found(
+        s.save_tt27_ratings_audited(w.class, Tt27Period::YearEnd, &change, &stamp)
+            .await,
+    );
+    assert_eq!(
+        s.tt27_rating_sheet(w.class, Tt27Period::YearEnd)
+            .await
+            .unwrap(),
+        sheet
+    );
+    assert_eq!(s.verify_audit_chain().await.unwrap().unwrap(), head);
+    // Removing the flag, lowering a rating, absences: four entries.
+    s.save_tt27_ratings_audited(w.class, Tt27Period::YearEnd, &change[..1], &stamp)
+        .await
+        .unwrap();
+    let trail = tt27_trail(s, &w, 0).await;
+    assert_eq!(trail.len(), 7, "{trail:?}");
+    assert!(trail.contains(&(
+        "absences.set".to_owned(),
+        "np".to_owned(),
+        None,
+        Some("2".to_owned())
+    )));
+    let inputs = s
+        .year_inputs(&EnrolmentKey {
+            student: w.students[0].code.clone(),
+            class: w.class,
+        })
+        .await
+        .unwrap();
+    assert_eq!(inputs.absences.map(|a| a.total()), Some(2));
+    assert!(trail.contains(&(
+        "tt27.outstanding.set".to_owned(),
+        "tieu_bieu".to_owned(),
+        Some("Tiến bộ vượt bậc".to_owned()),
+        None
+    )));
+    assert!(s.verify_audit_chain().await.unwrap().is_ok());
+}
+
+async fn outbox_never_sends_a_version_unlocked_before_it_was_sent(db: TestDb) {
+    let s = &db.store;
+    let w = World::new(s, 1).await;
+    sealed(s, &w, 0, 1).await;
+    let code = &w.students[0].code;
+    s.unlock_record(
+        &store::Unlock {
+            student: code.clone(),
+            id: record_id(1),
+            sha256: sha('d'),
+            new_id: record_id(2),
+            reason: "Sửa điểm Toán học kì II".to_owned(),
+            by: w.teacher,
+            at: "2026-06-01T09:00:00Z".to_owned(),
+        },
+        &audit::stamp(&w, T0),
+    )
+    .await
+    .unwrap();
+    assert!(s.claim_outbox("a", T0, 60, 10).await.unwrap().is_empty());
+    assert_eq!(s.outbox_next_due().await.unwrap(), None);
+    let e = s.outbox_entry(code, &sha('d')).await.unwrap();
+    assert_eq!((e.state, e.attempts), (store::OutboxState::Pending, 0));
 }

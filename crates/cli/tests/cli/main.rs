@@ -5,6 +5,8 @@ mod architecture;
 mod audit;
 mod bench;
 mod demo_seed;
+mod pdf;
+mod primary_export;
 mod rules_eval;
 mod sign_verify;
 mod support;

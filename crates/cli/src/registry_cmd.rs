@@ -1,0 +1,462 @@
+//! `hocba registry`: the national registry server (see the `registry-server` crate), and
+//! its operator commands `add-school`, `approve-seal` and `withdraw-seal`.
+//!
+//! Configuration of the server, each key documented once; a flag wins over its
+//! environment variable:
+//!
+//! | flag | environment | default | meaning |
+//! |---|---|---|---|
+//! | `--db URL` | `HOCBA_DB` | — (required) | `postgres://…` (production) or `sqlite://PATH` (demo; created if missing) |
+//! | `--listen ADDR` | `HOCBA_LISTEN` | `127.0.0.1:8090` | socket address to listen on |
+//! | `--key PATH` | `HOCBA_REGISTRY_KEY` | — (required) | the receipt key: Ed25519 PKCS#8, DER |
+//! | `--generate-key` | — | off | create `--key PATH` (mode 0600) when it does not exist; an existing file is used, never overwritten |
+//! | `--trust PATH` | `HOCBA_TRUST` | — (required) | PEM bundle of the root CAs signers must chain to |
+//! | `--demo` | `HOCBA_DEMO=1` | off | demo mode: banner on the pages |
+//! | `--demo-pki DIR` | — | none | with `--demo`: add the four demo schools (tokens printed once) and approve `DIR/seal.cert.pem` as each one's seal |
+//!
+//! Everything is checked before the server starts; a bad value stops start-up with a
+//! message naming the key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, bail};
+use clap::{Args as ClapArgs, Subcommand};
+use store::Store;
+
+/// `hocba registry [OPTIONS]` runs the server; `hocba registry add-school|approve-seal`
+/// are operator commands.
+#[derive(ClapArgs)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+/// Operator commands.
+#[derive(Subcommand)]
+enum Command {
+    /// Add a school to the registry and print its new API token (shown only this once).
+    AddSchool(AddSchoolArgs),
+    /// Approve a seal certificate for a school ("Phê duyệt chứng thư số"), for signatures
+    /// made from the certificate's notBefore on.
+    ApproveSeal(ApproveSealArgs),
+    /// Withdraw an approval now: seals applied from now on with that certificate are
+    /// refused; records sealed before stay valid.
+    WithdrawSeal(WithdrawSealArgs),
+}
+
+/// Options of the server.
+#[derive(ClapArgs)]
+struct ServeArgs {
+    /// Database URL: `postgres://…` or `sqlite://PATH` [env: HOCBA_DB]
+    #[arg(long)]
+    db: Option<String>,
+    /// Address to listen on [env: HOCBA_LISTEN] [default: 127.0.0.1:8090]
+    #[arg(long)]
+    listen: Option<String>,
+    /// The receipt signing key, Ed25519 PKCS#8 (DER) [env: HOCBA_REGISTRY_KEY]
+    #[arg(long)]
+    key: Option<PathBuf>,
+    /// Create the key file when it does not exist (never overwrites)
+    #[arg(long)]
+    generate_key: bool,
+    /// Root CA certificates (PEM) that signers must chain to [env: HOCBA_TRUST]
+    #[arg(long)]
+    trust: Option<PathBuf>,
+    /// Demo mode [env: HOCBA_DEMO=1]
+    #[arg(long)]
+    demo: bool,
+    /// With --demo: seed the four demo schools and approve DIR/seal.cert.pem for them
+    #[arg(long, value_name = "DIR", requires = "demo")]
+    demo_pki: Option<PathBuf>,
+}
+
+/// Options of `hocba registry add-school`.
+#[derive(ClapArgs)]
+struct AddSchoolArgs {
+    /// Database URL [env: HOCBA_DB]
+    #[arg(long)]
+    db: Option<String>,
+    /// MaTruong (letters and digits, at most 20)
+    #[arg(long)]
+    code: String,
+    /// Tên trường
+    #[arg(long)]
+    name: String,
+    /// Cấp học: TH, THCS, THPT or GDTX
+    #[arg(long)]
+    level: String,
+    /// The supervising authority (Phòng VH-XH of the ward, or the Sở)
+    #[arg(long)]
+    authority: String,
+}
+
+/// Options of `hocba registry approve-seal`.
+#[derive(ClapArgs)]
+struct ApproveSealArgs {
+    /// Database URL [env: HOCBA_DB]
+    #[arg(long)]
+    db: Option<String>,
+    /// MaTruong of the school
+    #[arg(long)]
+    school: String,
+    /// The seal certificate, PEM or DER (the first certificate in the file)
+    #[arg(long)]
+    cert: PathBuf,
+    /// Who approves (recorded with the approval)
+    #[arg(long, default_value = "hocba registry approve-seal")]
+    approved_by: String,
+}
+
+/// Options of `hocba registry withdraw-seal`.
+#[derive(ClapArgs)]
+struct WithdrawSealArgs {
+    /// Database URL [env: HOCBA_DB]
+    #[arg(long)]
+    db: Option<String>,
+    /// The approval id printed by approve-seal
+    #[arg(long)]
+    id: i64,
+}
+
+/// Runs `hocba registry …`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let env = |k: &str| std::env::var(k).ok();
+    match args.command {
+        Some(Command::AddSchool(a)) => {
+            let db = db_url(a.db.or_else(|| env("HOCBA_DB")))?;
+            let level: domain::Level = a
+                .level
+                .parse()
+                .map_err(|_| anyhow::anyhow!("--level must be TH, THCS, THPT or GDTX"))?;
+            let school = registry_server::SchoolEntry {
+                code: a.code,
+                name: a.name,
+                level,
+                authority: a.authority,
+            };
+            block_on(async move {
+                let store = open(&db).await?;
+                let token = registry_server::add_school(&store, &school, now()?)
+                    .await
+                    .with_context(|| format!("adding school {}", school.code))?;
+                println!(
+                    "school {} added; its API token (shown only now):",
+                    school.code
+                );
+                println!("{token}");
+                Ok(ExitCode::SUCCESS)
+            })
+        }
+        Some(Command::ApproveSeal(a)) => {
+            let db = db_url(a.db.or_else(|| env("HOCBA_DB")))?;
+            let cert = std::fs::read(&a.cert)
+                .with_context(|| format!("--cert: reading {}", a.cert.display()))?;
+            block_on(async move {
+                let store = open(&db).await?;
+                let done =
+                    registry_server::approve_seal(&store, &a.school, &cert, &a.approved_by, now()?)
+                        .await
+                        .with_context(|| format!("approving the seal of school {}", a.school))?;
+                println!(
+                    "approval {} for school {}: {}\n  issuer {}\n  SHA-256 {}\n  valid {} .. {} (Unix seconds)",
+                    done.id,
+                    a.school,
+                    done.subject,
+                    done.issuer,
+                    done.fingerprint,
+                    done.not_before,
+                    done.not_after
+                );
+                Ok(ExitCode::SUCCESS)
+            })
+        }
+        Some(Command::WithdrawSeal(a)) => {
+            let db = db_url(a.db.or_else(|| env("HOCBA_DB")))?;
+            block_on(async move {
+                let store = open(&db).await?;
+                let at = now()?;
+                store
+                    .withdraw_seal_approval(a.id, at)
+                    .await
+                    .with_context(|| format!("withdrawing approval {}", a.id))?;
+                println!("approval {} withdrawn at {at} (Unix seconds)", a.id);
+                Ok(ExitCode::SUCCESS)
+            })
+        }
+        None => {
+            let config = Config::new(args.serve, env)?;
+            tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::INFO)
+                .with_target(false)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+                .init();
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            runtime.block_on(serve(config))
+        }
+    }
+}
+
+/// The checked server configuration.
+struct Config {
+    db: String,
+    listen: SocketAddr,
+    key: registry::RegistryKey,
+    trust: pki::TrustStore,
+    demo: bool,
+    demo_seal: Option<Vec<u8>>,
+}
+
+impl Config {
+    fn new(args: ServeArgs, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Config> {
+        let db = db_url(args.db.or_else(|| env("HOCBA_DB")))?;
+        let listen_text = args
+            .listen
+            .or_else(|| env("HOCBA_LISTEN"))
+            .unwrap_or_else(|| "127.0.0.1:8090".to_owned());
+        let listen: SocketAddr = listen_text.parse().with_context(|| {
+            format!("--listen / HOCBA_LISTEN must be IP:PORT, got {listen_text:?}")
+        })?;
+        let Some(key_path) = args
+            .key
+            .or_else(|| env("HOCBA_REGISTRY_KEY").map(Into::into))
+        else {
+            bail!(
+                "no receipt key: pass --key PATH (with --generate-key to create it) or set HOCBA_REGISTRY_KEY"
+            );
+        };
+        let key = load_or_generate_key(&key_path, args.generate_key)?;
+        let Some(trust_path) = args.trust.or_else(|| env("HOCBA_TRUST").map(Into::into)) else {
+            bail!("no trust list: pass --trust ROOTS.pem or set HOCBA_TRUST");
+        };
+        let pem = std::fs::read(&trust_path)
+            .with_context(|| format!("--trust / HOCBA_TRUST: reading {}", trust_path.display()))?;
+        let trust = pki::TrustStore::from_pem_bundle(&pem).with_context(|| {
+            format!(
+                "--trust / HOCBA_TRUST: no usable root in {}",
+                trust_path.display()
+            )
+        })?;
+        let demo = args.demo
+            || match env("HOCBA_DEMO").as_deref() {
+                None | Some("" | "0" | "false") => false,
+                Some("1" | "true") => true,
+                Some(other) => bail!("HOCBA_DEMO must be 1/true or 0/false, got {other:?}"),
+            };
+        let demo_seal = match args.demo_pki {
+            Some(dir) => {
+                let path = dir.join("seal.cert.pem");
+                Some(std::fs::read(&path).with_context(|| {
+                    format!(
+                        "--demo-pki: reading {} (see `hocba keys demo-pki`)",
+                        path.display()
+                    )
+                })?)
+            }
+            None => None,
+        };
+        Ok(Config {
+            db,
+            listen,
+            key,
+            trust,
+            demo,
+            demo_seal,
+        })
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<ExitCode> {
+    let store = open(&config.db).await?;
+    if let Some(seal) = &config.demo_seal {
+        let schools: Vec<registry_server::SchoolEntry> = demo::generate(demo::DEFAULT_SEED)
+            .schools
+            .into_iter()
+            .map(|s| registry_server::SchoolEntry {
+                code: s.code,
+                name: s.name,
+                level: s.level,
+                authority: s.supervisor,
+            })
+            .collect();
+        let seeded = registry_server::seed_demo(&store, &schools, seal, now()?)
+            .await
+            .context("seeding the demo schools")?;
+        for (code, token) in seeded {
+            match token {
+                Some(t) => println!("demo school {code}: API token {t}"),
+                None => println!("demo school {code}: already present (token unchanged)"),
+            }
+        }
+    }
+    let public_key = config.key.public_hex();
+    let state = registry_server::AppState::new(
+        store,
+        config.key,
+        config.trust,
+        registry_server::Config {
+            demo: config.demo,
+            ..registry_server::Config::default()
+        },
+    );
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    tracing::info!(
+        listen = %config.listen,
+        demo = config.demo,
+        receipt_key = %public_key,
+        "CSDL học bạ số — registry ready at http://{}/verify",
+        config.listen
+    );
+    axum::serve(listener, registry_server::router(state))
+        .await
+        .context("serving HTTP")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Loads the PKCS#8 key at `path`, creating it first (0600) when `generate` and missing.
+fn load_or_generate_key(path: &Path, generate: bool) -> anyhow::Result<registry::RegistryKey> {
+    if generate && !path.exists() {
+        let der = registry::RegistryKey::generate_pkcs8().context("generating the receipt key")?;
+        write_private(path, &der)
+            .with_context(|| format!("--generate-key: writing {}", path.display()))?;
+        eprintln!("wrote a new receipt key to {}", path.display());
+    }
+    let der = std::fs::read(path).with_context(|| {
+        format!(
+            "--key / HOCBA_REGISTRY_KEY: reading {} (pass --generate-key to create it)",
+            path.display()
+        )
+    })?;
+    registry::RegistryKey::from_pkcs8(&der).with_context(|| {
+        format!(
+            "--key / HOCBA_REGISTRY_KEY: {} is not an Ed25519 PKCS#8 (DER) key",
+            path.display()
+        )
+    })
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(bytes)
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, bytes)
+}
+
+fn db_url(db: Option<String>) -> anyhow::Result<String> {
+    match db {
+        Some(db) if db.starts_with("sqlite:") => {
+            if !db.contains('?') && !db.contains(":memory:") {
+                Ok(format!("{db}?mode=rwc"))
+            } else {
+                Ok(db)
+            }
+        }
+        Some(db) if db.starts_with("postgres://") || db.starts_with("postgresql://") => Ok(db),
+        Some(db) => bail!(
+            "--db / HOCBA_DB must be postgres://… or sqlite://PATH, got {:?}",
+            db.split("://").next().unwrap_or("")
+        ),
+        None => bail!("no database: pass --db URL or set HOCBA_DB"),
+    }
+}
+
+async fn open(url: &str) -> anyhow::Result<Store> {
+    Store::open(url).await.context("opening the database")
+}
+
+fn block_on(
+    f: impl std::future::Future<Output = anyhow::Result<ExitCode>>,
+) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(f)
+}
+
+fn now() -> anyhow::Result<i64> {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .context("system clock is before 1970")?
+        .as_secs();
+    i64::try_from(secs).context("system clock out of range")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(db: Option<&str>) -> ServeArgs {
+        ServeArgs {
+            db: db.map(str::to_owned),
+            listen: None,
+            key: None,
+            generate_key: false,
+            trust: None,
+            demo: false,
+            demo_pki: None,
+        }
+    }
+
+    #[test]
+    fn configuration_fails_fast_and_names_the_key() {
+        let none = |_: &str| None;
+        let e = Config::new(args(None), none).err().unwrap();
+        assert!(e.to_string().contains("HOCBA_DB"), "{e}");
+        let e = Config::new(args(Some("mysql://x")), none).err().unwrap();
+        assert!(e.to_string().contains("--db"), "{e}");
+        let e = Config::new(args(Some("sqlite://a.db")), none)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("--key"), "{e}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = args(Some("sqlite://a.db"));
+        a.key = Some(dir.path().join("registry.pk8"));
+        let e = Config::new(a, none).err().unwrap();
+        assert!(format!("{e:#}").contains("--generate-key"), "{e:#}");
+
+        // --generate-key writes a key once, then reuses it; the trust list is required.
+        let mut a = args(Some("sqlite://a.db"));
+        a.key = Some(dir.path().join("registry.pk8"));
+        a.generate_key = true;
+        let e = Config::new(a, none).err().unwrap();
+        assert!(e.to_string().contains("--trust"), "{e}");
+        let first = std::fs::read(dir.path().join("registry.pk8")).unwrap();
+        let pki = pki::demo_pki(1_780_000_000).unwrap();
+        std::fs::write(dir.path().join("root.pem"), pki.root_pem()).unwrap();
+        let mut a = args(Some("sqlite://a.db"));
+        a.key = Some(dir.path().join("registry.pk8"));
+        a.generate_key = true;
+        a.trust = Some(dir.path().join("root.pem"));
+        let c = Config::new(a, none).unwrap();
+        assert_eq!(
+            std::fs::read(dir.path().join("registry.pk8")).unwrap(),
+            first
+        );
+        assert_eq!(c.listen.port(), 8090);
+        assert_eq!(c.db, "sqlite://a.db?mode=rwc");
+        let key = registry::RegistryKey::from_pkcs8(&first).unwrap();
+        assert_eq!(c.key.public_hex(), key.public_hex());
+    }
+}

@@ -1,0 +1,188 @@
+#![doc = include_str!("../README.md")]
+
+mod admin;
+mod api;
+mod html;
+mod multipart;
+mod verify;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use registry::RegistryKey;
+use store::Store;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub use admin::{
+    AdminError, ApprovedSeal, SchoolEntry, add_school, approve_seal, new_api_token, seed_demo,
+    token_sha256,
+};
+pub use verify::{
+    Details, RegistryInfo, SignerView, Verdict, Verification, verify_by_code, verify_document,
+};
+
+/// A failure of the server itself (never a verdict about a document).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// The store failed.
+    #[error("store")]
+    Store(#[from] store::Error),
+    /// A verification task panicked or was cancelled.
+    #[error("verification task")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// The largest record the ingest and verify endpoints take: 2 MiB.
+pub const MAX_RECORD_BYTES: usize = 2 * 1024 * 1024;
+
+/// A source of the current time (Unix seconds). The server asks it once per stored
+/// record; tests pass a fixed one.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// Settings of the registry server, each documented once here.
+#[derive(Clone)]
+pub struct Config {
+    /// The registry's name, written into every receipt (default "CSDL học bạ số").
+    pub registry_name: String,
+    /// Demo mode: a banner on the pages says the data is simulated.
+    pub demo: bool,
+    /// Where "now" comes from (default: the system clock).
+    pub clock: Clock,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("registry_name", &self.registry_name)
+            .field("demo", &self.demo)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            registry_name: "CSDL học bạ số".to_owned(),
+            demo: false,
+            clock: Arc::new(system_now),
+        }
+    }
+}
+
+/// Everything a handler needs: the store, the receipt key, the trust list of root CAs and
+/// the configuration. Cheap to clone (one `Arc`).
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    store: Store,
+    key: RegistryKey,
+    trust: Arc<pki::TrustStore>,
+    config: Config,
+}
+
+impl AppState {
+    /// A registry on `store` signing receipts with `key`, trusting signers that chain to
+    /// `trust`.
+    pub fn new(store: Store, key: RegistryKey, trust: pki::TrustStore, config: Config) -> Self {
+        AppState(Arc::new(Inner {
+            store,
+            key,
+            trust: Arc::new(trust),
+            config,
+        }))
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    /// The receipt key.
+    pub fn key(&self) -> &RegistryKey {
+        &self.0.key
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.0.config
+    }
+
+    fn trust(&self) -> Arc<pki::TrustStore> {
+        Arc::clone(&self.0.trust)
+    }
+
+    fn now(&self) -> i64 {
+        (self.0.config.clock)()
+    }
+}
+
+/// The registry application: the ingest API, the registry key, the verify page and API,
+/// the OpenAPI document. No sessions and no cookies: schools authenticate each API call
+/// with their bearer token; verification is public and read-only.
+pub fn router(state: AppState) -> Router {
+    // Multipart framing around an uploaded record needs a little more than the record.
+    let form_limit = MAX_RECORD_BYTES + 64 * 1024;
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/verify") }))
+        .route(
+            "/api/v1/records",
+            post(api::ingest).layer(DefaultBodyLimit::max(MAX_RECORD_BYTES)),
+        )
+        .route("/api/v1/registry-key", get(api::registry_key))
+        .route(
+            "/api/v1/verify",
+            get(api::verify_code_json)
+                .post(api::verify_json)
+                .layer(DefaultBodyLimit::max(MAX_RECORD_BYTES)),
+        )
+        .route(
+            "/verify",
+            get(verify::form_page)
+                .post(verify::submit_form)
+                .layer(DefaultBodyLimit::max(form_limit)),
+        )
+        .route("/api/openapi.json", get(openapi))
+        .fallback(|| async { html::not_found() })
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; \
+                 frame-ancestors 'none'; base-uri 'none'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .with_state(state)
+}
+
+/// The OpenAPI 3 description of the endpoints, written by hand.
+pub const OPENAPI_JSON: &str = include_str!("openapi.json");
+
+async fn openapi() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        OPENAPI_JSON,
+    )
+}
+
+fn system_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
