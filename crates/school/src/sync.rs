@@ -512,12 +512,14 @@ struct Counts {
     retrying: usize,
     accepted: usize,
     rejected: usize,
+    superseded: usize,
     next_retry: Option<i64>,
 }
 
 impl Counts {
-    fn add(&mut self, e: &OutboxEntry) {
+    fn add(&mut self, e: &OutboxEntry, superseded: bool) {
         match e.state {
+            OutboxState::Pending | OutboxState::Sent if superseded => self.superseded += 1,
             OutboxState::Pending if e.attempts == 0 && e.resent == 0 => self.waiting += 1,
             OutboxState::Pending => {
                 self.retrying += 1;
@@ -538,8 +540,8 @@ impl Counts {
             (n, Some(t)) => format!("{n}<br><small>lần tới {}</small>", vn_time(t)),
         };
         format!(
-            "<td>{}</td><td>{}</td><td>{retry}</td><td>{}</td><td>{}</td>",
-            self.waiting, self.sent, self.accepted, self.rejected
+            "<td>{}</td><td>{}</td><td>{retry}</td><td>{}</td><td>{}</td><td>{}</td>",
+            self.waiting, self.sent, self.accepted, self.rejected, self.superseded
         )
     }
 }
@@ -648,13 +650,18 @@ async fn render(
     };
     let entries = store.outbox_of_school(user.teacher.school).await?;
     let classes = store.classes_of_school(user.teacher.school, year).await?;
+    let mut current: Current = HashMap::new();
+    for c in &classes {
+        current.insert(c.id, store.current_records_of_class(c.id).await?);
+    }
     let mut per_class: HashMap<store::ClassId, Counts> = HashMap::new();
     let mut total = Counts::default();
     for e in &entries {
-        per_class.entry(e.class).or_default().add(e);
-        total.add(e);
+        let superseded = !is_latest(&current, e);
+        per_class.entry(e.class).or_default().add(e, superseded);
+        total.add(e, superseded);
     }
-    let (june, august) = deadline_groups(store, &classes, &entries).await?;
+    let (june, august) = deadline_groups(&current, &entries);
     let today = days_from_unix(unix_now() + VN_OFFSET);
     let end = i64::from(year.start()) + 1;
     let deadline = |month: u32, day: u32, what: &str, group: Progress| {
@@ -695,7 +702,7 @@ async fn render(
         total.rejected,
     );
     body.push_str(
-        r#"<h2>Theo lớp</h2><table class="list"><thead><tr><th>Lớp</th><th>Đã đóng dấu, chờ gửi</th><th>Đang gửi</th><th>Đang thử lại</th><th>Đã được chấp nhận (có biên nhận)</th><th>Bị từ chối</th></tr></thead><tbody>"#,
+        r#"<h2>Theo lớp</h2><table class="list"><thead><tr><th>Lớp</th><th>Đã đóng dấu, chờ gửi</th><th>Đang gửi</th><th>Đang thử lại</th><th>Đã được chấp nhận (có biên nhận)</th><th>Bị từ chối</th><th>Đã mở khóa để sửa (bản cũ không gửi)</th></tr></thead><tbody>"#,
     );
     let mut names: BTreeMap<store::ClassId, String> = BTreeMap::new();
     for c in &classes {
@@ -723,16 +730,11 @@ async fn render(
             r#"<h2>Bị từ chối</h2><p>CSDL từ chối các học bạ dưới đây. Khi nguyên nhân đã được khắc phục (ví dụ chứng thư số dấu đã được phê duyệt), bấm "Gửi lại"; nếu nội dung học bạ sai, hiệu trưởng mở khóa, sửa và ký lại — phiên bản mới được gửi tự động.</p><table class="list"><thead><tr><th>Lớp</th><th>Học sinh</th><th>Lý do</th><th>Mã lỗi</th><th></th></tr></thead><tbody>"#,
         );
         let csrf = csrf_field(&user.session.csrf_token);
-        let mut current: HashMap<store::ClassId, Vec<store::StoredRecord>> = HashMap::new();
         for e in rejected {
             if let std::collections::hash_map::Entry::Vacant(slot) = current.entry(e.class) {
                 slot.insert(store.current_records_of_class(e.class).await?);
             }
-            let latest = current.get(&e.class).is_some_and(|rs| {
-                rs.iter()
-                    .any(|r| r.student == e.student && r.id == e.record_id)
-            });
-            let action = if latest {
+            let action = if is_latest(&current, e) {
                 format!(
                     r#"<form method="post" action="/sync/resend" class="inline">{csrf}<input type="hidden" name="student" value="{}"><input type="hidden" name="digest" value="{}"><button type="submit">Gửi lại</button></form>"#,
                     esc(e.student.as_str()),
@@ -794,18 +796,15 @@ struct Progress {
 /// two deadlines (DOMAIN.md): 25 June for a first version whose signed result is "Lên
 /// lớp" and that was never rejected; 10 August for the others (retained, summer
 /// re-assessment or retraining, corrected versions, rejects).
-async fn deadline_groups(
-    store: &Store,
-    classes: &[store::Class],
-    entries: &[OutboxEntry],
-) -> Result<(Progress, Progress), AppError> {
+fn deadline_groups(current: &Current, entries: &[OutboxEntry]) -> (Progress, Progress) {
+    let by_record: HashMap<(&domain::StudentCode, &str), &OutboxEntry> = entries
+        .iter()
+        .map(|e| ((&e.student, e.record_id.as_str()), e))
+        .collect();
     let (mut june, mut august) = (Progress::default(), Progress::default());
-    for class in classes {
-        for record in store.current_records_of_class(class.id).await? {
-            let Some(e) = entries
-                .iter()
-                .find(|e| e.student == record.student && e.record_id == record.id)
-            else {
+    for records in current.values() {
+        for record in records {
+            let Some(e) = by_record.get(&(&record.student, record.id.as_str())) else {
                 continue;
             };
             let promoted = record.xml.as_deref().and_then(promotion) == Some("Lên lớp");
@@ -819,7 +818,21 @@ async fn deadline_groups(
             group.accepted += usize::from(e.state == OutboxState::Accepted);
         }
     }
-    Ok((june, august))
+    (june, august)
+}
+
+/// The latest record version of each student, per class (the year shown, plus classes
+/// of rejected entries looked up for the "Gửi lại" list).
+type Current = HashMap<store::ClassId, Vec<store::StoredRecord>>;
+
+/// Whether `e` is for the latest version of its student's record in its class. Entries
+/// of classes not in `current` count as latest.
+fn is_latest(current: &Current, e: &OutboxEntry) -> bool {
+    current.get(&e.class).is_none_or(|records| {
+        records
+            .iter()
+            .any(|r| r.student == e.student && r.id == e.record_id)
+    })
 }
 
 /// The text of `<LenLop>` in a record this server built and signed (one occurrence, no

@@ -3228,8 +3228,9 @@ mod sync {
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
         assert!(page.body.contains("chưa được cấu hình địa chỉ CSDL"));
         assert!(
-            page.body
-                .contains("<td>6A1</td><td>2</td><td>0</td><td>0</td><td>0</td><td>0</td>"),
+            page.body.contains(
+                "<td>6A1</td><td>2</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td></tr>"
+            ),
             "{}",
             page.body
         );
@@ -3285,8 +3286,9 @@ mod sync {
         let vt = app.login("vt.a").await;
         let page = app.get(Some(&vt), "/sync").await;
         assert!(
-            page.body
-                .contains("<td>6A1</td><td>0</td><td>0</td><td>0</td><td>2</td><td>0</td>"),
+            page.body.contains(
+                "<td>6A1</td><td>0</td><td>0</td><td>0</td><td>2</td><td>0</td><td>0</td></tr>"
+            ),
             "{}",
             page.body
         );
@@ -3359,7 +3361,7 @@ mod sync {
             page.body
         );
         assert!(
-            page.body.contains("<td>1</td><td>1</td></tr>"),
+            page.body.contains("<td>1</td><td>1</td><td>0</td></tr>"),
             "{}",
             page.body
         );
@@ -3546,6 +3548,40 @@ mod sync {
             assert_eq!(e.state, OutboxState::Pending);
             assert!(e.last_error.unwrap().contains("Không kết nối được CSDL"));
         }
+    }
+
+    #[tokio::test]
+    async fn a_record_unlocked_before_it_was_sent_is_not_sent() {
+        let app = spawn_signing_app().await;
+        let sealed = sealed_class(&app).await;
+        let rec = app
+            .current()
+            .await
+            .into_iter()
+            .find(|r| r.student == sealed[0])
+            .unwrap();
+        let ht = app.login("ht.a").await;
+        let r = app
+            .post(
+                &ht,
+                &format!("/students/{}/records/{}/unlock", sealed[0], rec.id),
+                &[("reason", "Sửa điểm Toán học kì II")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let (reg, url) = fake_registry(&[]).await;
+        let (sender, _clock) = sender(&app, &reg, &url);
+        let r = sender.run_once().await.unwrap();
+        assert_eq!((r.claimed, r.accepted), (1, 1));
+        assert_eq!(reg.seen.lock().unwrap().len(), 1);
+        let page = app.get(Some(&ht), "/sync").await;
+        assert!(
+            page.body.contains(
+                "<td>6A1</td><td>0</td><td>0</td><td>0</td><td>1</td><td>0</td><td>1</td></tr>"
+            ),
+            "{}",
+            page.body
+        );
     }
 
     #[tokio::test]

@@ -110,9 +110,9 @@ pub fn primary_record_input(inputs: &YearInputs) -> Result<PrimaryInput, BuildEr
     Ok(input)
 }
 
-/// The default promotion of a primary pupil (TT27 art. 11): Lên lớp unless the year-end
-/// result is Chưa hoàn thành; the school may decide otherwise after support and a new
-/// assessment.
+/// The default promotion of a primary pupil (TT27 art. 11, verify): Lên lớp unless the
+/// year-end result is Chưa hoàn thành; the school may decide otherwise after support and
+/// a new assessment.
 pub(crate) fn default_promotion(overall: Overall) -> Promotion {
     match overall {
         Overall::ChuaHoanThanh => Promotion::Retained,
