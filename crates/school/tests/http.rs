@@ -1140,6 +1140,49 @@ fn p12(id: &pki::DemoIdentity) -> Vec<u8> {
 }
 
 /// An app that trusts the test PKI's root and seals with its seal key.
+/// The sealed record from the school server verifies with the independent implementation
+/// too: `xmlsec1` checks each of the three signatures against the demo root.
+fn assert_verified_by_xmlsec1(xml: &str, pki: &pki::DemoPki) {
+    let dir = tempfile::tempdir().unwrap();
+    let (doc, root, ca) = (
+        dir.path().join("record.xml"),
+        dir.path().join("root.pem"),
+        dir.path().join("school-ca.pem"),
+    );
+    std::fs::write(&doc, xml).unwrap();
+    std::fs::write(&root, pki.root_pem()).unwrap();
+    std::fs::write(
+        &ca,
+        pki::pem::encode("CERTIFICATE", &pki.school_ca.cert_der),
+    )
+    .unwrap();
+    for k in 1..=3 {
+        let out = std::process::Command::new("xmlsec1")
+            .args([
+                "--verify",
+                "--id-attr:Id",
+                "urn:hocba:record:1:DuLieu",
+                "--id-attr:Id",
+                "http://www.w3.org/2000/09/xmldsig#:Signature",
+                "--id-attr:Id",
+                "http://www.w3.org/2000/09/xmldsig#:Object",
+                "--trusted-pem",
+            ])
+            .arg(&root)
+            .arg("--untrusted-pem")
+            .arg(&ca)
+            .args(["--node-id", &format!("sig{k}")])
+            .arg(&doc)
+            .output()
+            .expect("xmlsec1 is installed (scripts/test installs it)");
+        assert!(
+            out.status.success(),
+            "xmlsec1 rejects sig{k}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
 async fn spawn_signing_app() -> TestApp {
     let pki = test_pki();
     spawn_app_with(school::Config {
@@ -1475,6 +1518,7 @@ async fn the_full_chain_homeroom_batch_with_exclusion_seal_verifies_and_locks() 
     );
     let doc = record::parse_document(xml.as_bytes()).unwrap();
     assert_eq!(record::recompute_check(&doc.record), Ok(()));
+    assert_verified_by_xmlsec1(&xml, &pki);
     assert_eq!(
         sealed
             .signers
