@@ -1,5 +1,6 @@
-// The school server under test and the browser: a fresh demo database in a temporary
-// directory, `hocba serve --demo` on a free port, Debian's Chromium driven by
+// The school server under test and the browser: a fresh demo database and a demo PKI
+// (`hocba keys demo-pki`) in a temporary directory, `hocba serve --demo` on a free port
+// trusting the PKI's root and holding its school seal, Debian's Chromium driven by
 // playwright-core. Nothing here builds anything: the `hocba` binary must exist.
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -24,28 +25,52 @@ const CHROMIUM_ARGS = [
 /** How long the server may take to answer its login page after it is started. */
 const READY_TIMEOUT_MS = 30_000;
 
+/** Password of every PKCS#12 file of `hocba keys demo-pki`. */
+export const PKI_PASSWORD = 'hocba-demo';
 /**
- * Seeds a fresh demo database under `dir` and starts `hocba serve --demo` on a free
- * loopback port. Resolves once `GET /login` answers 200. The returned object's `stop()`
- * kills the server (idempotent); `log()` returns what it printed.
+ * The environment variable that hands the seal's password to the server
+ * (`--seal-password-env`); not `HOCBA_*`, which {@link serverEnv} strips.
+ */
+const SEAL_PASSWORD_VAR = 'BROWSER_TEST_SEAL_PASSWORD';
+
+/**
+ * Seeds a fresh demo database under `dir`, writes a demo PKI to `dir/pki` and starts
+ * `hocba serve --demo --trust pki/root.pem --seal-p12 pki/seal.p12` on a free loopback
+ * port. Resolves once `GET /login` answers 200. The returned object's `stop()` kills the
+ * server (idempotent); `log()` returns what it printed; `pki` is the PKI's directory
+ * (`gvcn.p12`, `ht.p12`, … with password {@link PKI_PASSWORD}).
  */
 export async function startServer(bin, dir) {
   const db = `sqlite://${path.join(dir, 'hocba.sqlite')}`;
+  const pki = path.join(dir, 'pki');
   const env = serverEnv();
   const seed = spawnSync(bin, ['demo', 'seed', '--db', db], { env, encoding: 'utf8' });
   if (seed.error) throw new Error(`cannot run ${bin}: ${seed.error.message}`);
   if (seed.status !== 0) {
     throw new Error(`hocba demo seed failed (exit ${seed.status}):\n${seed.stdout}${seed.stderr}`);
   }
+  const keys = spawnSync(bin, ['keys', 'demo-pki', pki], { env, encoding: 'utf8' });
+  if (keys.status !== 0) {
+    throw new Error(`hocba keys demo-pki failed (exit ${keys.status}):\n${keys.stdout}${keys.stderr}`);
+  }
+  const serveArgs = [
+    '--trust',
+    path.join(pki, 'root.pem'),
+    '--seal-p12',
+    path.join(pki, 'seal.p12'),
+    '--seal-password-env',
+    SEAL_PASSWORD_VAR,
+  ];
+  const serveEnv = { ...env, [SEAL_PASSWORD_VAR]: PKI_PASSWORD };
   // The port is picked by binding port 0 and closing it; another process could take it
   // before the server binds, so a server that exits at once is retried on a new port.
   let lastError;
   for (let attempt = 1; attempt <= 3; attempt += 1) {
     const port = await freePort();
-    const server = launch(bin, db, port, env, path.join(dir, `serve-${attempt}.log`));
+    const server = launch(bin, db, port, serveArgs, serveEnv, path.join(dir, `serve-${attempt}.log`));
     try {
       await server.ready();
-      return server;
+      return { ...server, pki };
     } catch (e) {
       lastError = e;
       await server.stop();
@@ -73,10 +98,10 @@ export function tempDir() {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'hocba-browser-'));
 }
 
-function launch(bin, db, port, env, logPath) {
+function launch(bin, db, port, extraArgs, env, logPath) {
   const base = `http://127.0.0.1:${port}`;
   const log = fs.openSync(logPath, 'w');
-  const child = spawn(bin, ['serve', '--db', db, '--listen', `127.0.0.1:${port}`, '--demo'], {
+  const child = spawn(bin, ['serve', '--db', db, '--listen', `127.0.0.1:${port}`, '--demo', ...extraArgs], {
     env,
     stdio: ['ignore', log, log],
   });

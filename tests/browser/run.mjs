@@ -82,10 +82,14 @@ try {
       page,
       context,
       base: server.base,
+      /** The demo PKI's directory (`gvcn.p12`, `ht.p12`, `root.pem`, …; password `hocba-demo`). */
+      pki: server.pki,
+      /** The run's temporary directory, for files a walk-through makes (e.g. an .xlsx). */
+      tmp: dir,
       /** A page in a context of its own: a second person, logged in separately. */
       newPage: async () => (await newContext()).newPage(),
-      /** Saves a full-page screenshot as <screenshots>/<name>.png. */
-      shot: (name) => page.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: true }),
+      /** Saves a full-page screenshot of `of` (default: `page`) as <screenshots>/<name>.png. */
+      shot: (name, of = page) => of.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: true }),
     };
     try {
       await withTimeout(t.fn(ctx), TEST_TIMEOUT_MS, t.name);

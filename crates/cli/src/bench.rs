@@ -23,6 +23,27 @@ use crate::verify::now_unix;
 pub enum Command {
     /// Year end of one THPT school: compute, build, sign the three-signature chain, store.
     YearEnd(YearEndArgs),
+    /// Registry ingest into PostgreSQL: full verification, signed receipt, storage.
+    Ingest(IngestArgs),
+}
+
+/// Options of `hocba bench ingest`.
+#[derive(Args)]
+pub struct IngestArgs {
+    /// PostgreSQL admin URL: the benchmark creates a database of its own through it and
+    /// drops it at the end
+    #[arg(long)]
+    db: String,
+    /// Distinct signed records to ingest.
+    #[arg(long, default_value_t = 10_000)]
+    records: usize,
+    /// Threads for verification, and async worker threads (default: every core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Records in flight at once, as concurrent requests would be (the store's
+    /// PostgreSQL pool holds 10 connections).
+    #[arg(long, default_value_t = 10)]
+    in_flight: usize,
 }
 
 /// Options of `hocba bench year-end`.
@@ -40,6 +61,7 @@ pub struct YearEndArgs {
 pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
         Command::YearEnd(args) => year_end(&args),
+        Command::Ingest(args) => ingest(&args),
     }
 }
 
@@ -283,4 +305,415 @@ async fn measure(url: &str, students: usize, threads: usize) -> anyhow::Result<E
 
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes))
+}
+
+// --- hocba bench ingest ------------------------------------------------------------------
+
+/// The registry's receipt name in the benchmark.
+const BENCH_REGISTRY: &str = "CSDL học bạ số (bench)";
+
+/// `hocba bench ingest`: pre-signs N distinct THPT records (not measured), then ingests
+/// them as `POST /api/v1/records` does minus HTTP — token lookup, idempotency lookup by
+/// digest, the school's seal approvals, full verification (`registry::check_record`),
+/// signed receipt, insert — with T workers into a fresh PostgreSQL database. Baselines in
+/// the same run: verification alone, and the insert alone of the same rows.
+fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
+    if !(args.db.starts_with("postgres://") || args.db.starts_with("postgresql://")) {
+        anyhow::bail!("--db must be a postgres:// admin URL");
+    }
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let n = args.records.max(1);
+    let now = now_unix()?;
+    let pki = pki::demo_pki(now - 86_400).context("demo PKI")?;
+    let trust = pki::TrustStore::from_pem_bundle(pki.root_pem().as_bytes())?;
+
+    println!("pre-signing {n} distinct THPT records (GVCN → HT → DAU, not measured) …");
+    let t = Instant::now();
+    let docs = presign(&pki, n, threads, now)?;
+    println!(
+        "  {n} records of {} bytes on average in {:.1} s",
+        docs.iter().map(Vec::len).sum::<usize>() / n,
+        t.elapsed().as_secs_f64()
+    );
+
+    // As in the server: async workers for IO, CPU-bound checks on blocking threads.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .max_blocking_threads(threads)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let name = format!("hocba_bench_ingest_{}_{now}", std::process::id());
+    runtime.block_on(async {
+        use sqlx::Connection as _;
+        let mut admin = sqlx::PgConnection::connect(&args.db)
+            .await
+            .with_context(|| format!("connecting to {}", args.db))?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8'"
+        )))
+        .execute(&mut admin)
+        .await
+        .context("CREATE DATABASE for the benchmark")?;
+        let url = with_database(&args.db, &name);
+        let in_flight = args.in_flight.max(1);
+        let outcome = ingest_measure(&url, &pki, &trust, docs, (threads, in_flight), now).await;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&mut admin)
+        .await
+        .context("DROP DATABASE after the benchmark")?;
+        outcome
+    })
+}
+
+/// `n` records built from `record::examples::thpt()` with distinct student codes, names
+/// and record ids, each signed GVCN → HT → DAU with the demo PKI.
+fn presign(pki: &pki::DemoPki, n: usize, threads: usize, now: i64) -> anyhow::Result<Vec<Vec<u8>>> {
+    let signer =
+        |id: &pki::DemoIdentity| SoftwareSigner::from_parts(&id.key_pkcs8_der, id.chain.clone());
+    let signers = [signer(&pki.gvcn)?, signer(&pki.ht)?, signer(&pki.seal)?];
+    let layout = registry::layout();
+    let template = record::examples::thpt();
+    let given = [
+        "Ánh Dương",
+        "Minh Khôi",
+        "Bảo Ngọc",
+        "Gia Huy",
+        "Thu Trang",
+        "Đức Anh",
+    ];
+    let family = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Võ", "Đặng"];
+    let indices: Vec<usize> = (0..n).collect();
+    let chunk = n.div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = indices
+            .chunks(chunk)
+            .map(|part| {
+                let (signers, layout, template) = (&signers, &layout, &template);
+                scope.spawn(move || -> anyhow::Result<Vec<Vec<u8>>> {
+                    part.iter()
+                        .map(|&i| {
+                            let mut r = template.clone();
+                            r.student.code = format!("79{i:018}")
+                                .parse()
+                                .map_err(|e| anyhow::anyhow!("student code: {e}"))?;
+                            r.student.name = record::Text::new(&format!(
+                                "{} Văn {}",
+                                family[i % family.len()],
+                                given[i / family.len() % given.len()]
+                            ))
+                            .map_err(|e| anyhow::anyhow!("name: {e}"))?;
+                            let mut id = [0u8; 16];
+                            id[..8].copy_from_slice(&(i as u64).to_be_bytes());
+                            id[8..].copy_from_slice(&now.to_be_bytes());
+                            r.id = record::RecordId::from_bytes(id);
+                            let mut doc = r.to_xml();
+                            for (k, role) in ["GVCN", "HT", "DAU"].iter().enumerate() {
+                                let props = SignatureProperties {
+                                    signing_time: now - 3_600 + 60 * k as i64,
+                                    role: (*role).to_string(),
+                                    signer_name: None,
+                                };
+                                doc = xmldsig::sign_next(&doc, layout, &signers[k], &props)
+                                    .map_err(|e| anyhow::anyhow!("signing as {role}: {e}"))?;
+                            }
+                            Ok(doc)
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        let mut all = Vec::with_capacity(n);
+        for h in handles {
+            all.extend(
+                h.join()
+                    .map_err(|_| anyhow::anyhow!("a signing thread panicked"))??,
+            );
+        }
+        Ok(all)
+    })
+}
+
+async fn ingest_measure(
+    url: &str,
+    pki: &pki::DemoPki,
+    trust: &pki::TrustStore,
+    docs: Vec<Vec<u8>>,
+    (threads, in_flight): (usize, usize),
+    now: i64,
+) -> anyhow::Result<ExitCode> {
+    use std::sync::Arc;
+
+    let store = Store::open(url)
+        .await
+        .context("opening the benchmark database")?;
+    let template = record::examples::thpt();
+    let school = registry_server::SchoolEntry {
+        code: template.school.code.to_string(),
+        name: template.school.name.to_string(),
+        level: template.school.level,
+        authority: "Sở GDĐT (bench)".to_owned(),
+    };
+    let token = registry_server::add_school(&store, &school, now)
+        .await
+        .map_err(|e| anyhow::anyhow!("adding the school: {e}"))?;
+    registry_server::approve_seal(&store, &school.code, &pki.seal.cert_der, "bench", now)
+        .await
+        .map_err(|e| anyhow::anyhow!("approving the seal: {e}"))?;
+    let key = Arc::new(registry::RegistryKey::from_pkcs8(
+        &registry::RegistryKey::generate_pkcs8()?,
+    )?);
+    let n = docs.len();
+    let docs = Arc::new(docs);
+    let trust = Arc::new(trust.clone());
+    println!(
+        "ingest of {n} records into PostgreSQL ({}), {threads} thread(s), {in_flight} in flight",
+        url.rsplit_once('@').map_or(url, |(_, host)| host)
+    );
+
+    // Baseline 1: verification alone (check_record), same workers.
+    let approvals = Arc::new(approvals_of(&store, &school.code).await?);
+    let t = Instant::now();
+    let accepted = run_workers(in_flight, n, {
+        let (docs, trust, approvals) = (docs.clone(), trust.clone(), approvals.clone());
+        move |i| {
+            let (docs, trust, approvals) = (docs.clone(), trust.clone(), approvals.clone());
+            async move {
+                tokio::task::spawn_blocking(move || {
+                    registry::check_record(&docs[i], &*trust, &*approvals)
+                        .map_err(|e| anyhow::anyhow!("record {i} rejected: {e}"))
+                })
+                .await?
+            }
+        }
+    })
+    .await?;
+    let verify_rate = n as f64 / t.elapsed().as_secs_f64();
+
+    // Baseline 2: the insert alone of the same rows (receipts signed beforehand).
+    let rows: Arc<Vec<store::NewRegistryRecord>> = Arc::new(
+        accepted
+            .iter()
+            .zip(docs.iter())
+            .map(|(a, doc)| new_row(a, doc, &key, now))
+            .collect::<anyhow::Result<_>>()?,
+    );
+    let t = Instant::now();
+    run_workers(in_flight, n, {
+        let (store, rows) = (store.clone(), rows.clone());
+        move |i| {
+            let (store, rows) = (store.clone(), rows.clone());
+            async move {
+                match store.insert_registry_record(&rows[i]).await? {
+                    store::Ingested::Stored => Ok(()),
+                    other => Err(anyhow::anyhow!("baseline insert {i}: {other:?}")),
+                }
+            }
+        }
+    })
+    .await?;
+    let insert_rate = n as f64 / t.elapsed().as_secs_f64();
+    drop(rows);
+    clear_records(url).await?;
+
+    // Baseline 3: check + receipt + insert without the per-request lookups (token,
+    // digest, approvals) — what the handler would cost with those cached.
+    let t = Instant::now();
+    run_workers(in_flight, n, {
+        let (store, docs, trust, key, approvals) = (
+            store.clone(),
+            docs.clone(),
+            trust.clone(),
+            key.clone(),
+            approvals.clone(),
+        );
+        move |i| {
+            let (store, docs, trust, key, approvals) = (
+                store.clone(),
+                docs.clone(),
+                trust.clone(),
+                key.clone(),
+                approvals.clone(),
+            );
+            async move {
+                let checked = {
+                    let docs = docs.clone();
+                    tokio::task::spawn_blocking(move || {
+                        registry::check_record(&docs[i], &*trust, &*approvals)
+                    })
+                    .await?
+                };
+                let accepted = checked.map_err(|e| anyhow::anyhow!("record {i} rejected: {e}"))?;
+                let row = new_row(&accepted, &docs[i], &key, now_unix()?)?;
+                match store.insert_registry_record(&row).await? {
+                    store::Ingested::Stored => Ok(()),
+                    other => Err(anyhow::anyhow!("check + insert {i}: {other:?}")),
+                }
+            }
+        }
+    })
+    .await?;
+    let lean_rate = n as f64 / t.elapsed().as_secs_f64();
+    clear_records(url).await?;
+
+    // The measure: full ingest, per record as the API handler does it.
+    let token_sha = sha256_hex(token.as_bytes());
+    let t = Instant::now();
+    run_workers(in_flight, n, {
+        let (store, docs, trust, key) = (store.clone(), docs.clone(), trust.clone(), key.clone());
+        move |i| {
+            let (store, docs, trust, key) =
+                (store.clone(), docs.clone(), trust.clone(), key.clone());
+            let token_sha = token_sha.clone();
+            async move {
+                let doc = &docs[i];
+                let school = store
+                    .registry_school_by_token(&token_sha)
+                    .await?
+                    .context("the token authenticates")?;
+                let digest = sha256_hex(doc);
+                let parsed =
+                    record::parse_document(doc).map_err(|e| anyhow::anyhow!("record {i}: {e}"))?;
+                if store
+                    .registry_record_by_digest(&parsed.record.student.code, &digest)
+                    .await?
+                    .is_some()
+                {
+                    anyhow::bail!("record {i} already stored");
+                }
+                let approvals = approvals_of(&store, &school.code).await?;
+                let checked = {
+                    let (docs, trust) = (docs.clone(), trust.clone());
+                    tokio::task::spawn_blocking(move || {
+                        registry::check_record(&docs[i], &*trust, &approvals)
+                    })
+                    .await?
+                };
+                let accepted = checked.map_err(|e| anyhow::anyhow!("record {i} rejected: {e}"))?;
+                let row = new_row(&accepted, doc, &key, now_unix()?)?;
+                match store.insert_registry_record(&row).await? {
+                    store::Ingested::Stored => Ok(()),
+                    other => Err(anyhow::anyhow!("ingest {i}: {other:?}")),
+                }
+            }
+        }
+    })
+    .await?;
+    let ingest_rate = n as f64 / t.elapsed().as_secs_f64();
+    store.close().await;
+
+    println!("  verification alone (check_record):      {verify_rate:>8.0} records/s");
+    println!("  insert alone (same rows, with receipts): {insert_rate:>8.0} records/s");
+    println!(
+        "  check + receipt + insert, no lookups:    {lean_rate:>8.0} records/s (token, digest and approvals not looked up)"
+    );
+    println!(
+        "  full ingest (auth, idempotency lookup, approvals, check_record, receipt, insert): {ingest_rate:.0} records/s = {:.2} × verification alone; target ≥ 3,000 records/s: {:.2} ×",
+        ingest_rate / verify_rate,
+        ingest_rate / 3000.0
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `job(i)` for every `i < n` on `tasks` tasks (each takes the next index), and
+/// returns the results in index order.
+async fn run_workers<T, F, Fut>(tasks: usize, n: usize, job: F) -> anyhow::Result<Vec<T>>
+where
+    T: Send + 'static,
+    F: Fn(usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<T>> + Send + 'static,
+{
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut handles = Vec::new();
+    for _ in 0..tasks {
+        let (next, job) = (next.clone(), job.clone());
+        handles.push(tokio::spawn(async move {
+            let mut out = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                out.push((i, job(i).await?));
+            }
+            anyhow::Ok(out)
+        }));
+    }
+    let mut all = Vec::with_capacity(n);
+    for h in handles {
+        all.extend(h.await??);
+    }
+    all.sort_by_key(|(i, _)| *i);
+    Ok(all.into_iter().map(|(_, v)| v).collect())
+}
+
+async fn approvals_of(store: &Store, school: &str) -> anyhow::Result<registry::ApprovedSeals> {
+    let mut approvals = registry::ApprovedSeals::new();
+    for a in store.seal_approvals(school).await? {
+        approvals.approve(
+            &a.school_code,
+            &a.fingerprint,
+            a.approved_from,
+            a.approved_until,
+        );
+    }
+    Ok(approvals)
+}
+
+fn new_row(
+    a: &registry::Accepted,
+    doc: &[u8],
+    key: &registry::RegistryKey,
+    received_at: i64,
+) -> anyhow::Result<store::NewRegistryRecord> {
+    let receipt = key.sign(&registry::Receipt {
+        registry: BENCH_REGISTRY.to_owned(),
+        record_id: a.record_id.to_string(),
+        version: a.version,
+        digest: a.digest.clone(),
+        received_at,
+    });
+    Ok(store::NewRegistryRecord {
+        student_code: a.student.clone(),
+        record_id: a.record_id.to_string(),
+        version: a.version,
+        digest: a.digest.clone(),
+        school_code: a.school_code.clone(),
+        year: a.year,
+        grade: a.grade,
+        supersedes_id: a.supersedes.map(|s| s.to_string()),
+        xml: String::from_utf8(doc.to_vec()).context("records are UTF-8")?,
+        received_at,
+        receipt,
+    })
+}
+
+/// Empties the records table between the insert baseline and the measure.
+async fn clear_records(url: &str) -> anyhow::Result<()> {
+    use sqlx::Connection as _;
+    let mut c = sqlx::PgConnection::connect(url).await?;
+    sqlx::query("TRUNCATE registry_records CASCADE")
+        .execute(&mut c)
+        .await?;
+    sqlx::query("VACUUM ANALYZE registry_records")
+        .execute(&mut c)
+        .await?;
+    Ok(())
+}
+
+/// `url` with its database name replaced by `name`, query string kept.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
+    format!("{prefix}/{name}{query}")
 }

@@ -48,6 +48,15 @@ enum Command {
     /// Withdraw an approval now: seals applied from now on with that certificate are
     /// refused; records sealed before stay valid.
     WithdrawSeal(WithdrawSealArgs),
+    /// List revocation requests ("Đề nghị thu hồi"), pending ones by default.
+    Revocations(RevocationsArgs),
+    /// Approve a revocation request ("Phê duyệt thu hồi"): the record is revoked now.
+    ApproveRevocation(DecideRevocationArgs),
+    /// Reject a revocation request with a comment: the record stays current.
+    RejectRevocation(DecideRevocationArgs),
+    /// Add a supervisor account of an authority (Phòng VH-XH of a ward UBND, or the Sở
+    /// GDĐT) for a set of schools, and print its first password (shown only this once).
+    AddSupervisor(AddSupervisorArgs),
 }
 
 /// Options of the server.
@@ -124,6 +133,51 @@ struct WithdrawSealArgs {
     id: i64,
 }
 
+/// Options of `hocba registry add-supervisor`.
+#[derive(ClapArgs)]
+struct AddSupervisorArgs {
+    /// Database URL [env: HOCBA_DB]
+    #[arg(long)]
+    db: Option<String>,
+    /// The supervising authority, e.g. "Sở Giáo dục và Đào tạo Thành phố Hồ Chí Minh"
+    #[arg(long)]
+    authority: String,
+    /// Login name (letters, digits, `.`, `_`, `-`)
+    #[arg(long)]
+    username: String,
+    /// MaTruong of the supervised schools, comma-separated (each already added)
+    #[arg(long, value_delimiter = ',', required = true)]
+    schools: Vec<String>,
+}
+
+/// Options of `hocba registry revocations`.
+#[derive(ClapArgs)]
+struct RevocationsArgs {
+    /// Database URL [env: HOCBA_DB]
+    #[arg(long)]
+    db: Option<String>,
+    /// List every request, decided ones included
+    #[arg(long)]
+    all: bool,
+}
+
+/// Options of `hocba registry approve-revocation` / `reject-revocation`.
+#[derive(ClapArgs)]
+struct DecideRevocationArgs {
+    /// Database URL [env: HOCBA_DB]
+    #[arg(long)]
+    db: Option<String>,
+    /// The request id (from `hocba registry revocations`)
+    #[arg(long)]
+    id: i64,
+    /// Who decides, for the record (the supervising authority's officer)
+    #[arg(long)]
+    by: String,
+    /// The supervisor's comment (required to reject)
+    #[arg(long, default_value = "")]
+    comment: String,
+}
+
 /// Runs `hocba registry …`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let env = |k: &str| std::env::var(k).ok();
@@ -189,6 +243,60 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             })
         }
+        Some(Command::AddSupervisor(a)) => {
+            let db = db_url(a.db.or_else(|| env("HOCBA_DB")))?;
+            let schools: Vec<String> = a
+                .schools
+                .iter()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect();
+            block_on(async move {
+                let store = open(&db).await?;
+                let password = registry_server::add_supervisor(
+                    &store,
+                    &a.username,
+                    &a.authority,
+                    &schools,
+                    now()?,
+                )
+                .await
+                .with_context(|| format!("adding supervisor {}", a.username))?;
+                println!(
+                    "supervisor {} of {} added for schools {}; first password (shown only now):",
+                    a.username,
+                    a.authority,
+                    schools.join(", ")
+                );
+                println!("{password}");
+                Ok(ExitCode::SUCCESS)
+            })
+        }
+        Some(Command::Revocations(a)) => {
+            let db = db_url(a.db.or_else(|| env("HOCBA_DB")))?;
+            block_on(async move {
+                let store = open(&db).await?;
+                let status = (!a.all).then_some(store::RevocationStatus::Pending);
+                for r in store
+                    .revocations(status)
+                    .await
+                    .context("listing revocations")?
+                {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}",
+                        r.id,
+                        r.status.code(),
+                        r.school_code,
+                        r.record_id,
+                        r.requested_at,
+                        r.reason
+                    );
+                }
+                Ok(ExitCode::SUCCESS)
+            })
+        }
+        Some(Command::ApproveRevocation(a)) => decide_revocation(a, true, &env),
+        Some(Command::RejectRevocation(a)) => decide_revocation(a, false, &env),
         None => {
             let config = Config::new(args.serve, env)?;
             tracing_subscriber::fmt()
@@ -203,6 +311,42 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             runtime.block_on(serve(config))
         }
     }
+}
+
+/// `hocba registry approve-revocation` / `reject-revocation`.
+fn decide_revocation(
+    a: DecideRevocationArgs,
+    approve: bool,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<ExitCode> {
+    if a.by.trim().is_empty() {
+        anyhow::bail!("--by must name who decides");
+    }
+    if !approve && a.comment.trim().is_empty() {
+        anyhow::bail!("--comment is required to reject a revocation request");
+    }
+    let db = db_url(a.db.or_else(|| env("HOCBA_DB")))?;
+    block_on(async move {
+        let store = open(&db).await?;
+        let r =
+            registry_server::decide_revocation(&store, a.id, approve, &a.by, &a.comment, now()?)
+                .await
+                .with_context(|| {
+                    format!("deciding revocation request {} (is it pending?)", a.id)
+                })?;
+        println!(
+            "revocation request {}: {} — record {} {}",
+            r.id,
+            r.status.label_vi(),
+            r.record_id,
+            if approve {
+                "is revoked"
+            } else {
+                "stays current"
+            }
+        );
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 /// The checked server configuration.
@@ -296,6 +440,15 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
                 None => println!("demo school {code}: already present (token unchanged)"),
             }
         }
+        let supervisors = registry_server::seed_demo_supervisors(&store, &schools, now()?)
+            .await
+            .context("seeding the demo supervisors")?;
+        for (username, authority) in supervisors {
+            println!(
+                "demo supervisor {username} ({authority}): password {}, /supervisor/login",
+                registry_server::DEMO_SUPERVISOR_PASSWORD
+            );
+        }
     }
     let public_key = config.key.public_hex();
     let state = registry_server::AppState::new(
@@ -317,9 +470,14 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         "CSDL học bạ số — registry ready at http://{}/verify",
         config.listen
     );
-    axum::serve(listener, registry_server::router(state))
-        .await
-        .context("serving HTTP")?;
+    // With the peer address: the lookup page rate-limits per client.
+    axum::serve(
+        listener,
+        registry_server::router(state)
+            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .await
+    .context("serving HTTP")?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -20,6 +20,8 @@
 //! | `--registry-url URL` | `HOCBA_REGISTRY_URL` | none: sealed records wait in the outbox | the national registry (`http://host[:port][/prefix]`); starts the background sender |
 //! | `--registry-token-env VAR` | `HOCBA_REGISTRY_TOKEN_ENV` | `HOCBA_REGISTRY_TOKEN` | the environment variable holding the school's bearer token (required with a URL) |
 //! | `--registry-key HEX` | `HOCBA_REGISTRY_KEY` | — (required with a URL) | the registry's Ed25519 public key: receipts signed by another key are refused |
+//! | `--registry-retry-secs N` | `HOCBA_REGISTRY_RETRY_SECS` | `5` | first delay after a failed send; doubles with each attempt, up to 1 h |
+//! | `--registry-lease-secs N` | `HOCBA_REGISTRY_LEASE_SECS` | `300` | how long a send holds its outbox entry: after a crash mid-send those entries are sent again once it ends (the registry is idempotent, so a shorter lease costs at most a duplicate request) |
 //!
 //! Everything is checked before the database is opened; a bad value stops start-up with
 //! a message naming the key.
@@ -85,6 +87,14 @@ pub struct Args {
     /// [env: HOCBA_REGISTRY_KEY]
     #[arg(long)]
     registry_key: Option<String>,
+    /// First delay in seconds after a failed send, doubling per attempt up to 1 h
+    /// [env: HOCBA_REGISTRY_RETRY_SECS] [default: 5]
+    #[arg(long)]
+    registry_retry_secs: Option<i64>,
+    /// Seconds a send holds its outbox entry before another attempt may take it
+    /// (after a crash) [env: HOCBA_REGISTRY_LEASE_SECS] [default: 300]
+    #[arg(long)]
+    registry_lease_secs: Option<i64>,
 }
 
 /// The checked configuration.
@@ -208,10 +218,32 @@ impl Config {
                 school::sync::HttpTransport::new(&url, &token).map_err(|e| {
                     anyhow::anyhow!("--registry-url / HOCBA_REGISTRY_URL (or its token): {e}")
                 })?;
+                let secs = |given: Option<i64>, var: &str, default: i64| -> anyhow::Result<i64> {
+                    let value = match given {
+                        Some(v) => v,
+                        None => match env(var) {
+                            Some(text) => text.parse().with_context(|| {
+                                format!("{var} must be a whole number of seconds, got {text:?}")
+                            })?,
+                            None => default,
+                        },
+                    };
+                    if value < 1 {
+                        bail!("{var} (or its flag) must be at least 1 second, got {value}");
+                    }
+                    Ok(value)
+                };
+                let backoff = school::sync::Backoff {
+                    base_secs: secs(args.registry_retry_secs, "HOCBA_REGISTRY_RETRY_SECS", 5)?,
+                    ..school::sync::Backoff::default()
+                };
+                let lease_secs = secs(args.registry_lease_secs, "HOCBA_REGISTRY_LEASE_SECS", 300)?;
                 Some(school::sync::RegistryConfig {
                     url,
                     token,
                     public_key_hex: key.to_ascii_lowercase(),
+                    backoff,
+                    lease_secs,
                 })
             }
             None => None,
@@ -358,6 +390,8 @@ mod tests {
             registry_url: None,
             registry_token_env: None,
             registry_key: None,
+            registry_retry_secs: None,
+            registry_lease_secs: None,
         }
     }
 
@@ -451,6 +485,24 @@ mod tests {
             ("http://127.0.0.1:9000", "t0k3n")
         );
         assert!(!format!("{r:?}").contains("t0k3n"));
+        assert_eq!((r.backoff.base_secs, r.lease_secs), (5, 300));
+        let timed = |retry: Option<i64>, lease_env: Option<&'static str>| {
+            let mut a = args(Some("sqlite://a.db"), None);
+            a.registry_url = Some("http://127.0.0.1:9000".to_owned());
+            a.registry_key = Some("ab".repeat(32));
+            a.registry_retry_secs = retry;
+            Config::new(a, move |k: &str| match k {
+                "HOCBA_REGISTRY_TOKEN" => Some("t".to_owned()),
+                "HOCBA_REGISTRY_LEASE_SECS" => lease_env.map(str::to_owned),
+                _ => None,
+            })
+        };
+        let r = timed(Some(1), Some("2")).unwrap().school.registry.unwrap();
+        assert_eq!((r.backoff.base_secs, r.lease_secs), (1, 2));
+        let e = timed(Some(0), None).unwrap_err();
+        assert!(e.to_string().contains("HOCBA_REGISTRY_RETRY_SECS"), "{e}");
+        let e = timed(None, Some("soon")).unwrap_err();
+        assert!(e.to_string().contains("HOCBA_REGISTRY_LEASE_SECS"), "{e}");
         let e = with("http://127.0.0.1:9000", Some(&key), None).unwrap_err();
         assert!(e.to_string().contains("REG_TOKEN"), "{e}");
         let e = with("http://127.0.0.1:9000", None, Some("t")).unwrap_err();

@@ -102,7 +102,11 @@ async fn ingest_inner(
     // A cheap parse first: a record of another school is refused before any signature
     // is checked, and bytes stored before are answered from the store (idempotency holds
     // even if approvals changed since).
+    let mut supersedes = None;
+    let mut year_grade = None;
     if let Ok(doc) = record::parse_document(&body) {
+        supersedes = doc.record.supersedes;
+        year_grade = Some((doc.record.class.year.start(), doc.record.class.grade.get()));
         let record_school = doc.record.school.code.to_string();
         if record_school != school.code {
             return Err(wrong_school(&school.code, &record_school));
@@ -120,9 +124,26 @@ async fn ingest_inner(
     let approvals = load_approvals(app, &school.code)
         .await
         .map_err(|e| internal(&e))?;
-    let accepted_record = check(app, body.clone(), approvals).await?;
+    let accepted_record = match check(app, body.clone(), approvals).await {
+        Ok(a) => a,
+        Err(r) => {
+            // Counted for the supervisor's dashboard ("Bị từ chối").
+            let status = r.status();
+            crate::supervisor::note_rejection(app, &school.code, &digest, year_grade, status).await;
+            return Err(r);
+        }
+    };
     if accepted_record.school_code != school.code {
         return Err(wrong_school(&school.code, &accepted_record.school_code));
+    }
+    if let Some(old) = &supersedes {
+        crate::revocation::check_supersedes(
+            app,
+            &accepted_record.student,
+            old,
+            &accepted_record.record_id.to_string(),
+        )
+        .await?;
     }
     let Ok(xml) = String::from_utf8(body.to_vec()) else {
         // The strict parser accepts UTF-8 only, so this does not happen; refuse anyway.
@@ -186,6 +207,17 @@ async fn ingest_inner(
                 }),
             ))
         }
+        // The only unique key left is one successor per replaced version: another
+        // corrected version won a race with this one.
+        Err(store::Error::Conflict { .. }) if new.supersedes_id.is_some() => Err(json_response(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({
+                "status": "rejected",
+                "code": "supersedes-already-replaced",
+                "message_vi": "Học bạ bị thay thế đã có phiên bản thay thế khác.",
+                "detail": "another version replacing the same record was stored first",
+            }),
+        )),
         Err(e) => Err(internal(&e)),
     }
 }
@@ -211,7 +243,10 @@ async fn check(
 }
 
 /// The school whose bearer token this is, or a 401.
-async fn authenticate(app: &AppState, headers: &HeaderMap) -> Result<RegistrySchool, Response> {
+pub(crate) async fn authenticate(
+    app: &AppState,
+    headers: &HeaderMap,
+) -> Result<RegistrySchool, Response> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

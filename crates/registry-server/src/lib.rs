@@ -3,7 +3,11 @@
 mod admin;
 mod api;
 mod html;
+mod lookup;
 mod multipart;
+mod revocation;
+mod share;
+mod supervisor;
 mod verify;
 
 use std::sync::Arc;
@@ -20,6 +24,13 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub use admin::{
     AdminError, ApprovedSeal, SchoolEntry, add_school, approve_seal, new_api_token, seed_demo,
     token_sha256,
+};
+pub use lookup::{MAX_FAILURES as LOOKUP_MAX_FAILURES, WINDOW_SECS as LOOKUP_WINDOW_SECS};
+pub use revocation::{decide_revocation, lineage, pending_revocations};
+pub use share::code_sha256 as share_code_sha256;
+pub use supervisor::{
+    DEMO_SUPERVISOR_PASSWORD, Progress, ProgressRow, add_supervisor, hash_password, progress,
+    progress_xlsx, seed_demo_supervisors, verify_password,
 };
 pub use verify::{
     Details, RegistryInfo, SignerView, Verdict, Verification, verify_by_code, verify_document,
@@ -134,6 +145,44 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/records",
             post(api::ingest).layer(DefaultBodyLimit::max(MAX_RECORD_BYTES)),
         )
+        .route(
+            "/api/v1/certificates",
+            get(supervisor::list_school_certificates)
+                .post(supervisor::submit_certificate)
+                .layer(DefaultBodyLimit::max(supervisor::MAX_CERT_BYTES)),
+        )
+        .route(
+            "/api/v1/expected-counts",
+            post(supervisor::report_expected_counts)
+                .layer(DefaultBodyLimit::max(supervisor::MAX_CERT_BYTES)),
+        )
+        .route("/supervisor", get(supervisor::home))
+        .route(
+            "/supervisor/login",
+            get(supervisor::login_page).post(supervisor::login),
+        )
+        .route("/supervisor/logout", post(supervisor::logout))
+        .route(
+            "/supervisor/certificates",
+            get(supervisor::certificates_page),
+        )
+        .route(
+            "/supervisor/certificates/{id}",
+            get(supervisor::certificate_page),
+        )
+        .route(
+            "/supervisor/certificates/{id}/approve",
+            post(supervisor::approve),
+        )
+        .route(
+            "/supervisor/certificates/{id}/reject",
+            post(supervisor::reject),
+        )
+        .route("/supervisor/dashboard", get(supervisor::dashboard_page))
+        .route(
+            "/supervisor/dashboard.xlsx",
+            get(supervisor::dashboard_xlsx),
+        )
         .route("/api/v1/registry-key", get(api::registry_key))
         .route(
             "/api/v1/verify",
@@ -148,6 +197,25 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(form_limit)),
         )
         .route("/api/openapi.json", get(openapi))
+        // Revocation (STORIES #15, #20), lookup (#22) and share codes (#23).
+        .route("/api/v1/revocations", post(revocation::request))
+        .route("/api/v1/revocations/{id}", get(revocation::show))
+        .route("/supervisor/revocations", get(revocation::supervisor_page))
+        .route(
+            "/supervisor/revocations/{id}/approve",
+            post(revocation::supervisor_approve),
+        )
+        .route(
+            "/supervisor/revocations/{id}/reject",
+            post(revocation::supervisor_reject),
+        )
+        .route("/tra-cuu", get(lookup::form_page).post(lookup::submit))
+        .route("/tra-cuu/tai-ve", post(lookup::download))
+        .route("/tra-cuu/chia-se", post(lookup::create_share))
+        .route("/tra-cuu/huy-chia-se", post(lookup::revoke_share))
+        .route("/chia-se/{code}", get(share::view))
+        .route("/chia-se/{code}/tai-ve/{record_id}", get(share::download))
+        .route("/api/v1/shared/{code}", get(share::api))
         .fallback(|| async { html::not_found() })
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,

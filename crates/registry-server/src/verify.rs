@@ -245,7 +245,7 @@ impl Verification {
         })
     }
 
-    fn to_html(&self) -> String {
+    pub(crate) fn to_html(&self) -> String {
         let class = self.verdict.code();
         let mut body = format!(
             r#"<p class="verdict {class}">{}</p>"#,
@@ -310,8 +310,9 @@ impl Verification {
             }
             if let Some((id, version)) = &i.replaced_by {
                 body.push_str(&format!(
-                    "<p>Đã được thay thế bởi phiên bản {version} (mã học bạ {}).</p>",
-                    esc(id)
+                    "<p>Đã được thay thế bởi phiên bản {version} (mã học bạ \
+                     <a href=\"/verify?code={id}\">{id}</a>).</p>",
+                    id = esc(id)
                 ));
             }
         }
@@ -478,12 +479,12 @@ fn common_name(subject: &str) -> String {
         .to_owned()
 }
 
-fn role_vi(code: &str) -> &'static str {
+pub(crate) fn role_vi(code: &str) -> &'static str {
     record::SignerRole::from_code(code).map_or("Người ký", |r| r.name_vi())
 }
 
 /// `14:05:09 ngày 28/05/2026 (giờ Việt Nam)`.
-fn time_vi(unix: i64) -> String {
+pub(crate) fn time_vi(unix: i64) -> String {
     let Ok(t) = time::OffsetDateTime::from_unix_timestamp(unix.saturating_add(7 * 3600)) else {
         return unix.to_string();
     };

@@ -637,6 +637,22 @@ async fn a_superseding_version_marks_the_old_one_replaced() {
         record::RecordId::from_bytes([7; 16]),
         record::Sha256Digest::from_bytes(digest),
     );
+    // A stored record is replaced only after an approved revocation (see
+    // tests/revocation_lookup.rs for the refusals).
+    let id = app
+        .store
+        .insert_revocation(&store::NewRevocation {
+            student_code: old.student.code.clone(),
+            record_id: old.id.to_string(),
+            school_code: thpt_school().code,
+            reason: "Sửa điểm".to_owned(),
+            requested_at: NOW + 1,
+        })
+        .await
+        .unwrap();
+    registry_server::decide_revocation(&app.store, id, true, "Sở GDĐT", "", NOW + 2)
+        .await
+        .unwrap();
     let (status, v) = app
         .post_record(Some(&app.token), signed(&app.pki, &new))
         .await;
@@ -680,3 +696,9 @@ async fn the_openapi_document_describes_every_endpoint() {
         );
     }
 }
+
+#[path = "server/supervisor.rs"]
+mod supervisor;
+
+#[path = "server/revocation_lookup.rs"]
+mod revocation_lookup;

@@ -603,7 +603,8 @@ impl Sheet {
                 cells.push(esc(&r.comment));
                 let _ = write!(
                     body,
-                    r#"<tr class="locked"><td>{}</td><td class="name">{name}</td>"#,
+                    r#"<tr class="locked" data-student="{}"><td>{}</td><td class="name">{name}</td>"#,
+                    esc(code),
                     r.member.roll_no
                 );
                 for c in cells {
@@ -623,7 +624,8 @@ impl Sheet {
             };
             let _ = write!(
                 body,
-                r#"<tr{row_class}><td>{}</td><td class="name">{name}</td>"#,
+                r#"<tr{row_class} data-student="{}"><td>{}</td><td class="name">{name}</td>"#,
+                esc(code),
                 r.member.roll_no
             );
             if scored {

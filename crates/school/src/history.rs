@@ -156,6 +156,11 @@ fn field_label(field: &str) -> String {
                 .unwrap_or(item);
             format!("{name} — {}", term(t).unwrap_or_default())
         }
+        ["record"] => "học bạ".to_owned(),
+        ["record", role] => match record::SignerRole::from_code(role) {
+            Some(r) => format!("học bạ ({})", r.name_vi()),
+            None => format!("học bạ ({role})"),
+        },
         ["tieu_bieu"] => "Học sinh Tiêu biểu".to_owned(),
         ["np"] => "Số ngày nghỉ có phép".to_owned(),
         ["kp"] => "Số ngày nghỉ không phép".to_owned(),

@@ -580,7 +580,8 @@ async fn render_batch(
                     ready += 1;
                     let _ = write!(
                         rows,
-                        r#"<tr><td>{}</td><td>{}</td><td class="name">{name}</td><td>{}</td><td><label><input type="checkbox" name="exclude" value="{}"> Loại khỏi lần ký này</label></td></tr>"#,
+                        r#"<tr data-student="{}"><td>{}</td><td>{}</td><td class="name">{name}</td><td data-col="state">{}</td><td><label><input type="checkbox" name="exclude" value="{}"> Loại khỏi lần ký này</label></td></tr>"#,
+                        esc(code),
                         esc(&class.name),
                         class.year,
                         esc(state_label(r)),
@@ -590,7 +591,8 @@ async fn render_batch(
                 Some(r) => {
                     let _ = write!(
                         excluded,
-                        r#"<tr><td>{}</td><td class="name">{name}</td><td>{}</td></tr>"#,
+                        r#"<tr data-student="{}"><td>{}</td><td class="name">{name}</td><td data-col="reason">{}</td></tr>"#,
+                        esc(code),
                         esc(&class.name),
                         esc(state_label(r))
                     );
@@ -603,7 +605,8 @@ async fn render_batch(
                     };
                     let _ = write!(
                         excluded,
-                        r#"<tr><td>{}</td><td class="name">{name}</td><td>{why}</td></tr>"#,
+                        r#"<tr data-student="{}"><td>{}</td><td class="name">{name}</td><td data-col="reason">{why}</td></tr>"#,
+                        esc(code),
                         esc(&class.name)
                     );
                 }

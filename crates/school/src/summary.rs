@@ -374,7 +374,8 @@ fn render_secondary(
         };
         let _ = write!(
             body,
-            r#"<tr{row_class}><td>{}</td><td class="name">{} <a class="history" href="{}" title="Lịch sử thay đổi">Lịch sử</a></td>"#,
+            r#"<tr{row_class} data-student="{}"><td>{}</td><td class="name">{} <a class="history" href="{}" title="Lịch sử thay đổi">Lịch sử</a></td>"#,
+            esc(code),
             i.roll_no,
             esc(&i.student.full_name),
             esc(&crate::history::href(&i.student.code))

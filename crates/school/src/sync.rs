@@ -48,6 +48,12 @@ pub struct RegistryConfig {
     /// The registry's Ed25519 public key (hex): receipts signed by any other key are
     /// refused.
     pub public_key_hex: String,
+    /// Retry policy after a transient failure (`--registry-retry-secs` sets its first
+    /// delay).
+    pub backoff: Backoff,
+    /// How long a claim holds before the entry may be sent again (`--registry-lease-secs`):
+    /// after a crash mid-send, the entries in flight wait this long.
+    pub lease_secs: i64,
 }
 
 impl std::fmt::Debug for RegistryConfig {
@@ -56,6 +62,8 @@ impl std::fmt::Debug for RegistryConfig {
             .field("url", &self.url)
             .field("token", &"<redacted>")
             .field("public_key_hex", &self.public_key_hex)
+            .field("backoff", &self.backoff)
+            .field("lease_secs", &self.lease_secs)
             .finish()
     }
 }
@@ -295,12 +303,14 @@ pub fn spawn_sender(
     check_key_hex(&registry.public_key_hex).map_err(AppError::Internal)?;
     let transport =
         HttpTransport::new(&registry.url, &registry.token).map_err(AppError::Internal)?;
-    let sender = Sender::new(
+    let mut sender = Sender::new(
         store,
         Arc::new(transport),
         Arc::new(SystemClock),
         &registry.public_key_hex,
     )?;
+    sender.backoff = registry.backoff;
+    sender.lease_secs = registry.lease_secs;
     Ok(tokio::spawn(sender.run()))
 }
 

@@ -350,7 +350,8 @@ pub async fn versions(
             };
             let _ = write!(
                 body,
-                r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{download}</td><td>{unlock}</td></tr>"#,
+                r#"<tr data-version="{}"><td>{}</td><td>{}</td><td data-col="version">{}</td><td data-col="state">{}</td><td data-col="signers">{}</td><td><code>{}</code></td><td data-col="supersedes">{}</td><td data-col="unlock-reason">{}</td><td>{download}</td><td>{unlock}</td></tr>"#,
+                r.version,
                 esc(class_name),
                 r.year,
                 r.version,
@@ -832,7 +833,8 @@ async fn render_class(
         };
         let _ = write!(
             body,
-            r#"<tr><td>{}</td><td class="name">{}</td><td>{}</td><td>{}</td><td>{}</td><td><a href="/students/{}/records">Các phiên bản</a></td></tr>"#,
+            r#"<tr data-student="{}"><td>{}</td><td class="name">{}</td><td data-col="state">{}</td><td data-col="version">{}</td><td data-col="signatures">{}</td><td><a href="/students/{}/records">Các phiên bản</a></td></tr>"#,
+            esc(code),
             m.roll_no,
             esc(&m.student.full_name),
             esc(state),

@@ -1518,7 +1518,7 @@ async fn the_full_chain_homeroom_batch_with_exclusion_seal_verifies_and_locks() 
     );
     let doc = record::parse_document(xml.as_bytes()).unwrap();
     assert_eq!(record::recompute_check(&doc.record), Ok(()));
-    assert_verified_by_xmlsec1(&xml, &pki);
+    assert_verified_by_xmlsec1(&xml, pki);
     assert_eq!(
         sealed
             .signers

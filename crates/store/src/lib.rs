@@ -6,6 +6,7 @@ mod batch;
 mod classes;
 pub mod convert;
 mod error;
+mod lookup;
 mod migrate;
 mod model;
 mod outbox;
@@ -17,6 +18,7 @@ mod row;
 mod schools;
 mod sessions;
 mod sheets;
+mod supervision;
 mod tt27_sheets;
 
 use std::path::Path;
@@ -35,6 +37,7 @@ pub use audit::{
 };
 pub use batch::{Batch, BatchCounts};
 pub use error::{Error, Result};
+pub use lookup::{NewRevocation, NewShareCode, Revocation, RevocationStatus, ShareCode};
 pub use model::*;
 pub use outbox::{ClaimedEntry, OutboxEntry, OutboxReject, OutboxState, SYNC_ACTOR_USERNAME};
 pub use records::{
@@ -47,6 +50,11 @@ pub use registry::{
 pub use reports::{ClassSize, SchoolCounts, TableCounts};
 pub use sessions::{NewSession, Session};
 pub use sheets::{SheetMarks, semester_term};
+pub use supervision::{
+    CertificateStatus, Decision, ExpectedCount, NewCertificate, NewSupervisor,
+    NewSupervisorSession, ReceivedCount, RejectedCount, Submitted, SubmittedCertificate,
+    Supervisor, SupervisorSession,
+};
 pub use tt27_sheets::{MAX_TT27_TEXT_CHARS, Tt27RatingsRow, Tt27SheetRow};
 
 /// The file name of the embedded database inside a data directory.

@@ -40,6 +40,16 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "outbox",
         include_str!("../migrations/sqlite/0006_outbox.sql"),
     ),
+    (
+        7,
+        "supervisors",
+        include_str!("../migrations/sqlite/0007_supervisors.sql"),
+    ),
+    (
+        8,
+        "revocation lookup",
+        include_str!("../migrations/sqlite/0008_revocation_lookup.sql"),
+    ),
 ];
 
 /// `(version, description, SQL)` for PostgreSQL, in order; same versions as [`SQLITE`].
@@ -73,6 +83,16 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         6,
         "outbox",
         include_str!("../migrations/postgres/0006_outbox.sql"),
+    ),
+    (
+        7,
+        "supervisors",
+        include_str!("../migrations/postgres/0007_supervisors.sql"),
+    ),
+    (
+        8,
+        "revocation lookup",
+        include_str!("../migrations/postgres/0008_revocation_lookup.sql"),
     ),
 ];
 

@@ -2,7 +2,9 @@
 //! a fresh SQLite file and on a fresh PostgreSQL database (see `support`).
 
 mod audit;
+mod lookup;
 mod registry;
+mod supervision;
 mod support;
 
 use domain::{Level, Score, StudentCode};

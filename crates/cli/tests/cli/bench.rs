@@ -16,3 +16,28 @@ fn year_end_benchmark_runs_every_phase_on_a_small_school() {
         assert!(text.contains(phase), "no {phase:?} in:\n{text}");
     }
 }
+
+#[test]
+fn ingest_benchmark_prints_the_measure_beside_its_baselines() {
+    let admin = std::env::var("HOCBA_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let out = hocba(&[
+        "bench",
+        "ingest",
+        "--db",
+        &admin,
+        "--records",
+        "12",
+        "--threads",
+        "2",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    for line in ["verification alone", "insert alone", "full ingest"] {
+        assert!(text.contains(line), "no {line:?} in:\n{text}");
+    }
+}

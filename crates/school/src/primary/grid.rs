@@ -387,7 +387,8 @@ impl Grid {
         if self.locked.contains(code) {
             let _ = write!(
                 body,
-                r#"<tr class="locked"><td>{}</td><td class="name">{name}</td><td>{}</td>"#,
+                r#"<tr class="locked" data-student="{}"><td>{}</td><td class="name">{name}</td><td>{}</td>"#,
+                esc(code),
                 r.member.roll_no,
                 esc(level_label(&r.level_text)),
             );
@@ -409,7 +410,8 @@ impl Grid {
         };
         let _ = write!(
             body,
-            r#"<tr{row_class}><td>{}</td><td class="name">{name}</td>"#,
+            r#"<tr{row_class} data-student="{}"><td>{}</td><td class="name">{name}</td>"#,
+            esc(code),
             r.member.roll_no
         );
         let invalid = |e: Option<&str>| {

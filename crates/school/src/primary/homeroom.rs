@@ -142,7 +142,8 @@ pub(crate) fn render_summary(
     for i in inputs {
         let _ = write!(
             body,
-            r#"<tr><td>{}</td><td class="name">{} <a class="history" href="{}" title="Lịch sử thay đổi">Lịch sử</a></td>"#,
+            r#"<tr data-student="{}"><td>{}</td><td class="name">{} <a class="history" href="{}" title="Lịch sử thay đổi">Lịch sử</a></td>"#,
+            esc(i.student.code.as_str()),
             i.roll_no,
             esc(&i.student.full_name),
             esc(&crate::history::href(&i.student.code))
@@ -428,7 +429,8 @@ impl RatingSheet {
             };
             let _ = write!(
                 body,
-                r#"<tr{row_class}><td>{}</td><td class="name">{name}</td>"#,
+                r#"<tr{row_class} data-student="{}"><td>{}</td><td class="name">{name}</td>"#,
+                esc(code),
                 r.member.roll_no
             );
             for (item, label, _) in items() {

@@ -1,0 +1,100 @@
+// Story 14: the principal unlocks one sealed record of 7A1 ("Mở khóa"): refused without a
+// reason, then with one the record becomes version 2, a draft, beside the signed version
+// 1; "Lịch sử thay đổi" shows who unlocked it, when and why.
+//
+// Needs a sealed record: continues from 80-batch-sign, or signs and seals 7A1 itself
+// when run alone. Unlocks the first sealed student of the class (95-paper-copy prints
+// the last one).
+
+import { USERS, assert, expectText, login, navigating, pathOf, walk } from '../helpers.mjs';
+import { STATE, ensureSealed, openClassRecordsFromDashboard, recordRows, versionRows } from '../workflow.mjs';
+
+const REASON = 'Sửa điểm Toán HK II nhập nhầm (đơn của phụ huynh ngày 20/6)';
+const NO_REASON = 'Phải nhập lý do mở khóa (tối đa 2000 kí tự). Học bạ chưa được mở khóa.';
+
+export default [
+  walk('principal "Mở khóa" a sealed record: refused without a reason, then version 2 draft and the reason in "Lịch sử thay đổi"', async (t) => {
+    const { page, shot } = t;
+    await ensureSealed(t);
+    await login(page, USERS.principal);
+    const classId = await openClassRecordsFromDashboard(page);
+    const target = (await recordRows(page)).find((r) => r.state === STATE.sealed);
+    assert.ok(target, 'a sealed record in the class');
+    const row = page.locator(`main table.list tbody tr[data-student="${target.code}"]`);
+    await navigating(page, () => row.getByRole('link', { name: 'Các phiên bản' }).click());
+    assert.equal(pathOf(page), `/students/${target.code}/records`);
+    let versions = await versionRows(page);
+    assert.equal(versions.length, 1, 'one version before unlocking');
+    assert.equal(versions[0].state, STATE.sealed);
+    assert.match(versions[0].signers, /Giáo viên chủ nhiệm|GVCN/i, `signers ${versions[0].signers}`);
+    await navigating(page, () => page.locator('main tr[data-version="1"]').getByRole('link', { name: 'Mở khóa' }).click());
+    await expectText(page.locator('h1'), 'Mở khóa học bạ');
+    const reason = page.getByLabel('Lý do mở khóa (bắt buộc)');
+
+    // Empty: the browser does not even send the form …
+    const button = page.getByRole('button', { name: 'Mở khóa' });
+    await button.click();
+    assert.equal(await reason.evaluate((el) => el.validity.valueMissing), true, 'the empty reason is flagged by the browser');
+    assert.match(pathOf(page), /\/unlock$/);
+    // … and a reason of spaces only reaches the server, which refuses it in Vietnamese.
+    await reason.fill('   ');
+    const refused = await navigating(page, () => button.click());
+    assert.equal(refused.status(), 400, 'unlocking with a blank reason');
+    await expectText(page.locator('main .error-message'), NO_REASON);
+    await shot('unlock-refused');
+    await page.goto(`/students/${target.code}/records`);
+    versions = await versionRows(page);
+    assert.deepEqual(versions.map((v) => [v.version, v.state]), [['1', STATE.sealed]], 'still locked after the refusal');
+
+    // With a reason: version 2, a draft, supersedes the signed version 1 (kept).
+    await navigating(page, () => page.locator('main tr[data-version="1"]').getByRole('link', { name: 'Mở khóa' }).click());
+    await reason.fill(REASON);
+    const unlocked = await navigating(page, () => button.click());
+    assert.equal(unlocked.status(), 200, '"Mở khóa" with a reason');
+    await expectText(page.locator('main p.ok'), 'Đã mở khóa. Phiên bản 2 (bản nháp) thay thế phiên bản 1');
+    await navigating(page, () => page.getByRole('link', { name: 'Các phiên bản học bạ' }).click());
+    versions = await versionRows(page);
+    const byVersion = Object.fromEntries(versions.map((v) => [v.version, v]));
+    assert.deepEqual(Object.keys(byVersion).sort(), ['1', '2'], `versions ${JSON.stringify(versions)}`);
+    assert.equal(byVersion['2'].state, STATE.draft, 'version 2 is a draft');
+    assert.equal(byVersion['1'].state, STATE.sealed, 'the signed version 1 is kept as it was');
+    assert.ok(versions.some((v) => v.unlockReason === REASON), `the reason is listed: ${JSON.stringify(versions.map((v) => v.unlockReason))}`);
+    await shot('record-versions-unlocked');
+    // Version 1 cannot be unlocked a second time. (The page still offers "Mở khóa" on
+    // it; the server refuses.)
+    if (byVersion['1'].links.includes('Mở khóa')) {
+      await navigating(page, () => page.locator('main tr[data-version="1"]').getByRole('link', { name: 'Mở khóa' }).click());
+      await reason.fill('Mở khóa lần hai');
+      const twice = await navigating(page, () => button.click());
+      assert.equal(twice.status(), 409, 'unlocking the superseded version 1 again');
+      await expectText(page.locator('main'), 'Học bạ này không còn ở trạng thái khóa hoặc đã có phiên bản mới hơn. Không có gì thay đổi.');
+      await page.goto(`/students/${target.code}/records`);
+      assert.equal((await versionRows(page)).length, 2, 'still two versions');
+    }
+
+    // The class list shows the student's draft.
+    await page.goto(`/classes/${classId}/records`);
+    const now = (await recordRows(page)).find((r) => r.code === target.code);
+    assert.deepEqual([now.state, now.version], [STATE.draft, '2'], `${target.name} in the class list`);
+
+    // "Lịch sử thay đổi": from the summary's "Lịch sử" link of the student.
+    await navigating(page, () => page.locator('p.tabs').getByRole('link', { name: 'Tổng hợp kết quả' }).click());
+    await navigating(page, () =>
+      page.locator(`table.summary tbody tr[data-student="${target.code}"]`).getByRole('link', { name: 'Lịch sử' }).click(),
+    );
+    assert.equal(pathOf(page), `/students/${target.code}/history`);
+    await expectText(page.locator('h1'), `Lịch sử thay đổi — ${target.name}`);
+    const entry = page.locator('table.history tbody tr', { hasText: 'Mở khóa' }).first();
+    const cells = (await entry.locator('td').allInnerTexts()).map((s) => s.trim());
+    // Thời gian, Người thực hiện, Lớp, Nội dung, Giá trị cũ, Giá trị mới, Lý do.
+    assert.match(cells[0], /^\d{2}\/\d{2}\/\d{4} \d{2}:\d{2}:\d{2}$/, `when: ${cells[0]}`);
+    assert.match(cells[1], new RegExp(`\\(${USERS.principal.replace('.', '\\.')}\\)$`), `who: ${cells[1]}`);
+    assert.match(cells[3], /^Mở khóa/, `what: ${cells[3]}`);
+    assert.equal(cells[6], REASON, 'why');
+    // The earlier steps are there too: review and the three signatures.
+    const what = (await page.locator('table.history tbody tr td:nth-child(4)').allInnerTexts()).join('\n');
+    assert.match(what, /Xác nhận tổng hợp/, 'the review is in the history');
+    assert.equal((what.match(/^Ký số/gm) || []).length, 3, `three signatures in the history:\n${what}`);
+    await shot('history-unlock');
+  }),
+];
