@@ -5,22 +5,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-/// Escapes `&`, `<`, `>`, `"` and `'` so that `s` is inert in HTML text and in quoted
-/// attribute values.
-pub(crate) fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub(crate) use web::esc;
 
 /// A whole page: `title` (text, escaped here) and `body` (already HTML).
 pub(crate) fn page(status: StatusCode, title: &str, demo: bool, body: &str) -> Response {

@@ -13,22 +13,7 @@ use store::Role;
 use crate::auth::CurrentUser;
 use crate::permission::Menu;
 
-/// Escapes `&`, `<`, `>`, `"` and `'` so that `s` is inert in HTML text and in quoted
-/// attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use web::esc;
 
 /// A rendered page with its status code. Pages are never cached (they hold personal data).
 pub struct Page {

@@ -9,7 +9,7 @@ use serde_json::Value;
 /// Crates that must stay pure (DESIGN.md §2: nothing in domain/record/xmldsig knows about
 /// HTTP or SQL; the registry's core leaves its IO to `registry-server`) and what they must
 /// never reach, directly or transitively.
-const PURE: &[&str] = &["domain", "record", "xmldsig", "registry", "render"];
+const PURE: &[&str] = &["domain", "record", "xmldsig", "registry", "render", "web"];
 const FORBIDDEN: &[&str] = &[
     "tokio",
     "sqlx",

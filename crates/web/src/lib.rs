@@ -1,0 +1,33 @@
+#![doc = include_str!("../README.md")]
+
+pub mod multipart;
+
+/// Escapes `&`, `<`, `>`, `"` and `'` so that `s` is inert in HTML text and in quoted
+/// attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_and_quotes_are_escaped_vietnamese_is_kept() {
+        assert_eq!(
+            esc(r#"<b a="x" b='y'>Nguyễn & Trần</b>"#),
+            "&lt;b a=&quot;x&quot; b=&#39;y&#39;&gt;Nguyễn &amp; Trần&lt;/b&gt;"
+        );
+    }
+}
