@@ -15,9 +15,8 @@ use registry_server::{AppState, Config, SchoolEntry};
 use serde_json::{Value, json};
 use store::Store;
 use tower::ServiceExt;
-use xmldsig::{SignatureProperties, SoftwareSigner, sign_next};
 
-const NOW: i64 = 1_780_000_000;
+use super::{NOW, signed};
 
 struct TestApp {
     router: Router,
@@ -83,23 +82,6 @@ async fn app() -> TestApp {
         clock,
         _dir: dir,
     }
-}
-
-fn sign(doc: &[u8], id: &pki::DemoIdentity, role: &str, at: i64) -> Vec<u8> {
-    let signer = SoftwareSigner::from_parts(&id.key_pkcs8_der, id.chain.clone()).unwrap();
-    let props = SignatureProperties {
-        signing_time: at,
-        role: role.into(),
-        signer_name: None,
-    };
-    sign_next(doc, &registry::layout(), &signer, &props).unwrap()
-}
-
-fn signed(pki: &pki::DemoPki, r: &record::Record) -> Vec<u8> {
-    let xml = r.to_xml();
-    let s1 = sign(&xml, &pki.gvcn, "GVCN", NOW);
-    let s2 = sign(&s1, &pki.ht, "HT", NOW + 60);
-    sign(&s2, &pki.seal, "DAU", NOW + 120)
 }
 
 fn sha256(b: &[u8]) -> [u8; 32] {
