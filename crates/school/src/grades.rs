@@ -213,14 +213,21 @@ pub async fn save_sheet(
         refused,
         "score sheet saved"
     );
-    let notice = if refused == 0 {
-        format!(r#"<p class="ok">Đã lưu điểm của {saved} học sinh.</p>"#)
+    let notice = saved_notice("điểm", saved, refused);
+    Ok(sheet.render(&app, &user, &shown, Some(&notice)))
+}
+
+/// The notice after saving a grid: how many rows were saved, and, when some were not,
+/// that their red cells kept the whole row unchanged (a row saves whole or not at all).
+/// `what` names what was saved ("điểm", "đánh giá").
+pub(crate) fn saved_notice(what: &str, saved: usize, refused: usize) -> String {
+    if refused == 0 {
+        format!(r#"<p class="ok">Đã lưu {what} của {saved} học sinh.</p>"#)
     } else {
         format!(
             r#"<p class="error-message">Đã lưu {saved} học sinh. <strong>{refused} học sinh chưa được lưu</strong> vì có ô không hợp lệ (tô đỏ): cả dòng của các học sinh này giữ nguyên như trước khi lưu. Sửa các ô đỏ rồi bấm "Lưu" lần nữa.</p>"#
         )
-    };
-    Ok(sheet.render(&app, &user, &shown, Some(&notice)))
+    }
 }
 
 /// How the subject is entered.

@@ -115,13 +115,7 @@ pub async fn save(
         refused,
         "TT27 sheet saved"
     );
-    let notice = if refused == 0 {
-        format!(r#"<p class="ok">Đã lưu đánh giá của {saved} học sinh.</p>"#)
-    } else {
-        format!(
-            r#"<p class="error-message">Đã lưu {saved} học sinh. <strong>{refused} học sinh chưa được lưu</strong> vì có ô không hợp lệ (tô đỏ): cả dòng của các học sinh này giữ nguyên như trước khi lưu. Sửa các ô đỏ rồi bấm "Lưu" lần nữa.</p>"#
-        )
-    };
+    let notice = crate::grades::saved_notice("đánh giá", saved, refused);
     Ok(grid.render(&app, &user, &shown, Some(&notice)))
 }
 
