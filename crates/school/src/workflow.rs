@@ -337,7 +337,13 @@ pub async fn versions(
                     esc(&r.id)
                 );
             }
+            // Only the newest version of a class can be unlocked (the server refuses the
+            // others with 409), so an older, superseded version offers no link.
+            let superseded = records
+                .iter()
+                .any(|o| o.class == r.class && o.version > r.version);
             let unlock = if r.state.is_locked()
+                && !superseded
                 && allows(store, &user, Permission::UnlockRecord { class: r.class }).await?
             {
                 format!(

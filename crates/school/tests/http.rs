@@ -1667,9 +1667,15 @@ async fn the_full_chain_homeroom_batch_with_exclusion_seal_verifies_and_locks() 
         v2.unlock_reason.as_deref(),
         Some("Sửa điểm giữa kì Toán HK I")
     );
-    // Unlocking the same version again: conflict.
+    // Unlocking the same version again: conflict, and the versions page no longer offers it.
     let r = app.post(&ht, &unlock, &[("reason", "Lần nữa")]).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let page = app.get(Some(&ht), &format!("/students/{s0}/records")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        !page.body.contains(&format!("href=\"{unlock}\"")),
+        "the superseded version 1 must not offer Mở khóa"
+    );
     // s0 is editable again (the grid posts every editable row whole).
     let g = |p: &str, s: &StudentCode| format!("{p}_{s}");
     let mut full: Vec<(String, String)> = Vec::new();
