@@ -16,10 +16,8 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
+use web::cookie;
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
@@ -131,27 +129,13 @@ pub async fn seed_demo_supervisors(
     Ok(out)
 }
 
-/// Hashes `password` with argon2id (default parameters) and a fresh salt: the PHC string.
-/// The same scheme as `school::hash_password` (registry-server does not depend on the
-/// school crate, whose tests depend on this one).
+/// Hashes `password` with argon2id and a fresh salt (`web::hash_password`, the same
+/// scheme as the school server): the PHC string; `None` if the random source fails.
 pub fn hash_password(password: &str) -> Option<String> {
-    let mut salt = [0u8; 16];
-    SystemRandom::new().fill(&mut salt).ok()?;
-    let salt = SaltString::encode_b64(&salt).ok()?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .ok()
-        .map(|h| h.to_string())
+    web::hash_password(password).ok()
 }
 
-/// Whether `password` matches the PHC string; a malformed one never matches.
-pub fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
-}
+pub use web::verify_password;
 
 // ---------------------------------------------------------------------------------------
 // School API: submit a certificate.
@@ -1249,22 +1233,8 @@ fn parse_form(body: &[u8]) -> HashMap<String, String> {
         .collect()
 }
 
-fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-        .filter(|v| !v.is_empty())
-}
-
 fn random_hex(n: usize) -> Option<String> {
-    let mut bytes = vec![0u8; n];
-    SystemRandom::new().fill(&mut bytes).ok()?;
-    Some(hex::encode(bytes))
+    web::random_hex(n).ok()
 }
 
 /// A valid argon2id hash of a random password, computed once: what an unknown username

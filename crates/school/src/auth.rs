@@ -12,8 +12,6 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::Form;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
@@ -52,29 +50,14 @@ const MAX_FORM_BYTES: usize = 1 << 20;
 /// How often `last_seen_at` is written at most, to spare the database a write per request.
 const TOUCH_EVERY_SECS: i64 = 60;
 
-/// Hashes `password` with argon2id (default parameters: m = 19 MiB, t = 2, p = 1) and a
-/// fresh random salt; returns the PHC string stored in `teachers.password_hash`. Slow on
-/// purpose (tens of milliseconds): call it off the async runtime.
+/// Hashes `password` with argon2id and a fresh salt (`web::hash_password`); returns the
+/// PHC string stored in `teachers.password_hash`. Slow on purpose (tens of milliseconds):
+/// call it off the async runtime.
 pub fn hash_password(password: &str) -> Result<String, AppError> {
-    let mut salt = [0u8; 16];
-    getrandom::getrandom(&mut salt).map_err(|e| AppError::Internal(format!("salt: {e}")))?;
-    let salt =
-        SaltString::encode_b64(&salt).map_err(|e| AppError::Internal(format!("salt: {e}")))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| AppError::Internal(format!("argon2: {e}")))
+    web::hash_password(password).map_err(|e| AppError::Internal(e.to_string()))
 }
 
-/// Whether `password` matches the PHC string `phc`. A malformed PHC string never matches.
-pub fn verify_password(password: &str, phc: &str) -> bool {
-    match PasswordHash::new(phc) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
-        Err(_) => false,
-    }
-}
+pub use web::verify_password;
 
 /// The logged-in user of a request: the account, its school and its session.
 #[derive(Debug, Clone)]
@@ -549,9 +532,7 @@ pub fn unix_now() -> i64 {
 
 /// `n` random bytes from the operating system, in lowercase hex.
 pub fn random_hex(n: usize) -> Result<String, AppError> {
-    let mut bytes = vec![0u8; n];
-    getrandom::getrandom(&mut bytes).map_err(|e| AppError::Internal(format!("random: {e}")))?;
-    Ok(hex::encode(bytes))
+    web::random_hex(n).map_err(|e| AppError::Internal(e.to_string()))
 }
 
 /// SHA-256 of `value`, lowercase hex: how a session id is stored.
@@ -559,18 +540,7 @@ pub fn sha256_hex(value: &str) -> String {
     hex::encode(Sha256::digest(value.as_bytes()))
 }
 
-/// The value of cookie `name` in the request's `Cookie` headers.
-pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-        .filter(|v| !v.is_empty())
-}
+pub use web::cookie;
 
 fn cookie_header(text: &str) -> Result<HeaderValue, AppError> {
     HeaderValue::from_str(text).map_err(|e| AppError::Internal(format!("cookie header: {e}")))

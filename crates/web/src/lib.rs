@@ -1,6 +1,23 @@
 #![doc = include_str!("../README.md")]
 
 pub mod multipart;
+pub mod secret;
+
+pub use secret::{SecretError, hash_password, random_hex, verify_password};
+
+/// The value of cookie `name` in the request's `Cookie` headers (an empty value counts
+/// as absent).
+pub fn cookie<'h>(headers: &'h http::HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_empty())
+}
 
 /// Escapes `&`, `<`, `>`, `"` and `'` so that `s` is inert in HTML text and in quoted
 /// attribute values.
