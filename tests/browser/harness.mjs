@@ -1,7 +1,10 @@
-// The school server under test and the browser: a fresh demo database and a demo PKI
-// (`hocba keys demo-pki`) in a temporary directory, `hocba serve --demo` on a free port
-// trusting the PKI's root and holding its school seal, Debian's Chromium driven by
-// playwright-core. Nothing here builds anything: the `hocba` binary must exist.
+// The servers under test and the browser: a fresh demo database and a demo PKI
+// (`hocba keys demo-pki`) in a temporary directory; the national registry (`hocba
+// registry --demo --demo-pki`, its own SQLite database and receipt key, the same trust
+// root) on a free port; `hocba serve --demo` on another, trusting the PKI's root, holding
+// its school seal and sending the THCS demo school's sealed records to that registry;
+// Debian's Chromium driven by playwright-core. Nothing here builds anything: the `hocba`
+// binary must exist.
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -33,14 +36,20 @@ export const PKI_PASSWORD = 'hocba-demo';
  */
 const SEAL_PASSWORD_VAR = 'BROWSER_TEST_SEAL_PASSWORD';
 
+/** The demo school whose sealed records the school server sends (Trường THCS Lê Quý Đôn). */
+export const SYNC_SCHOOL = '79000202';
 /**
- * Seeds a fresh demo database under `dir`, writes a demo PKI to `dir/pki` and starts
- * `hocba serve --demo --trust pki/root.pem --seal-p12 pki/seal.p12` on a free loopback
- * port. Resolves once `GET /login` answers 200. The returned object's `stop()` kills the
- * server (idempotent); `log()` returns what it printed; `pki` is the PKI's directory
- * (`gvcn.p12`, `ht.p12`, … with password {@link PKI_PASSWORD}).
+ * The environment variable that hands the THCS school's registry token to the school
+ * server (`--registry-token-env`).
  */
-export async function startServer(bin, dir) {
+const REGISTRY_TOKEN_VAR = 'BROWSER_TEST_REGISTRY_TOKEN';
+
+/**
+ * Seeds a fresh demo database under `dir` (`hocba demo seed`) and writes a demo PKI to
+ * `dir/pki` (`hocba keys demo-pki`). Returns `{ db, pki }`: the database URL and the PKI's
+ * directory (`gvcn.p12`, `ht.p12`, `root.pem`, … with password {@link PKI_PASSWORD}).
+ */
+export function prepareData(bin, dir) {
   const db = `sqlite://${path.join(dir, 'hocba.sqlite')}`;
   const pki = path.join(dir, 'pki');
   const env = serverEnv();
@@ -53,7 +62,66 @@ export async function startServer(bin, dir) {
   if (keys.status !== 0) {
     throw new Error(`hocba keys demo-pki failed (exit ${keys.status}):\n${keys.stdout}${keys.stderr}`);
   }
-  const serveArgs = [
+  return { db, pki };
+}
+
+/**
+ * Starts the national registry as `scripts/demo` does: `hocba registry --demo --demo-pki
+ * PKI` on its own SQLite database under `dir`, with a receipt key it generates
+ * (`dir/registry.key`) and the PKI's root as trust, on a free loopback port. Resolves once
+ * `GET /api/v1/registry-key` answers, with `{ base, publicKey, schoolToken, supervisors,
+ * stop(), log() }`: the receipt key (64 hex digits) as the school must pin it, the THCS
+ * demo school's API token and the demo supervisors (`{ username, authority, password }`),
+ * all read from what the registry printed at start-up.
+ */
+export async function startRegistry(bin, dir, pki) {
+  // A fresh database per attempt: the demo schools' tokens are printed only when they
+  // are created, so a retry on another port must seed again.
+  const args = (port, attempt) => [
+    'registry',
+    '--db',
+    `sqlite://${path.join(dir, `registry-${attempt}.sqlite`)}`,
+    '--listen',
+    `127.0.0.1:${port}`,
+    '--key',
+    path.join(dir, 'registry.key'),
+    '--generate-key',
+    '--trust',
+    path.join(pki, 'root.pem'),
+    '--demo',
+    '--demo-pki',
+    pki,
+  ];
+  const registry = await startOnFreePort(bin, args, serverEnv(), dir, 'registry', '/api/v1/registry-key');
+  try {
+    const res = await fetch(`${registry.base}/api/v1/registry-key`, { signal: AbortSignal.timeout(5_000) });
+    const { public_key: publicKey } = await res.json();
+    if (!/^[0-9a-f]{64}$/.test(publicKey ?? '')) throw new Error(`the registry key is ${JSON.stringify(publicKey)}`);
+    // Printed before the server listens, so already in the log once it answers.
+    const log = registry.log();
+    const token = log.match(new RegExp(`^demo school ${SYNC_SCHOOL}: API token (\\S+)$`, 'm'))?.[1];
+    if (!token) throw new Error(`no API token of the demo school ${SYNC_SCHOOL} in the registry log:\n${log}`);
+    const supervisors = [...log.matchAll(/^demo supervisor (\S+) \((.+)\): password (\S+), \/supervisor\/login$/gm)].map(
+      ([, username, authority, password]) => ({ username, authority, password }),
+    );
+    if (supervisors.length === 0) throw new Error(`no demo supervisor in the registry log:\n${log}`);
+    return { ...registry, publicKey, schoolToken: token, supervisors };
+  } catch (e) {
+    await registry.stop();
+    throw e;
+  }
+}
+
+/**
+ * Starts `hocba serve --demo` on the database and PKI of {@link prepareData}, trusting
+ * the PKI's root and holding its seal, on a free loopback port; with `registry` (from
+ * {@link startRegistry}) it also sends sealed records there with the THCS school's token
+ * (`--registry-url`, `--registry-token-env`, `--registry-key`). Resolves once `GET /login`
+ * answers 200. The returned object's `stop()` kills the server (idempotent); `log()`
+ * returns what it printed; `pki` is the PKI's directory.
+ */
+export async function startServer(bin, dir, { db, pki }, registry) {
+  const extra = [
     '--trust',
     path.join(pki, 'root.pem'),
     '--seal-p12',
@@ -61,16 +129,37 @@ export async function startServer(bin, dir) {
     '--seal-password-env',
     SEAL_PASSWORD_VAR,
   ];
-  const serveEnv = { ...env, [SEAL_PASSWORD_VAR]: PKI_PASSWORD };
-  // The port is picked by binding port 0 and closing it; another process could take it
-  // before the server binds, so a server that exits at once is retried on a new port.
+  const env = { ...serverEnv(), [SEAL_PASSWORD_VAR]: PKI_PASSWORD };
+  if (registry) {
+    extra.push(
+      '--registry-url',
+      registry.base,
+      '--registry-token-env',
+      REGISTRY_TOKEN_VAR,
+      '--registry-key',
+      registry.publicKey,
+    );
+    env[REGISTRY_TOKEN_VAR] = registry.schoolToken;
+  }
+  const args = (port) => ['serve', '--db', db, '--listen', `127.0.0.1:${port}`, '--demo', ...extra];
+  const server = await startOnFreePort(bin, args, env, dir, 'serve', '/login');
+  return { ...server, pki };
+}
+
+/**
+ * Runs `bin args(port, attempt)` on a free loopback port and waits until `GET readyPath`
+ * answers 200. The port is picked by binding port 0 and closing it; another process could take
+ * it before the server binds, so a server that exits at once is retried on a new port.
+ */
+async function startOnFreePort(bin, args, env, dir, name, readyPath) {
   let lastError;
   for (let attempt = 1; attempt <= 3; attempt += 1) {
     const port = await freePort();
-    const server = launch(bin, db, port, serveArgs, serveEnv, path.join(dir, `serve-${attempt}.log`));
+    const logPath = path.join(dir, `${name}-${attempt}.log`);
+    const server = launch(bin, args(port, attempt), port, env, logPath, name, readyPath);
     try {
       await server.ready();
-      return { ...server, pki };
+      return server;
     } catch (e) {
       lastError = e;
       await server.stop();
@@ -98,13 +187,10 @@ export function tempDir() {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'hocba-browser-'));
 }
 
-function launch(bin, db, port, extraArgs, env, logPath) {
+function launch(bin, args, port, env, logPath, name, readyPath) {
   const base = `http://127.0.0.1:${port}`;
   const log = fs.openSync(logPath, 'w');
-  const child = spawn(bin, ['serve', '--db', db, '--listen', `127.0.0.1:${port}`, '--demo', ...extraArgs], {
-    env,
-    stdio: ['ignore', log, log],
-  });
+  const child = spawn(bin, args, { env, stdio: ['ignore', log, log] });
   fs.closeSync(log);
   let exitCode = null;
   let spawnError = null;
@@ -140,17 +226,17 @@ function launch(bin, db, port, extraArgs, env, logPath) {
       for (;;) {
         if (exitCode !== null) {
           throw new Error(
-            `hocba serve exited (${spawnError ? spawnError.message : exitCode}) before answering:\n${readLog()}`,
+            `hocba ${name} exited (${spawnError ? spawnError.message : exitCode}) before answering:\n${readLog()}`,
           );
         }
         try {
-          const res = await fetch(`${base}/login`, { signal: AbortSignal.timeout(2_000) });
+          const res = await fetch(`${base}${readyPath}`, { signal: AbortSignal.timeout(2_000) });
           if (res.status === 200) return;
         } catch {
           // not listening yet
         }
         if (Date.now() > deadline) {
-          throw new Error(`hocba serve did not answer ${base}/login within ${READY_TIMEOUT_MS} ms:\n${readLog()}`);
+          throw new Error(`hocba ${name} did not answer ${base}${readyPath} within ${READY_TIMEOUT_MS} ms:\n${readLog()}`);
         }
         await Promise.race([exited, delay(100)]);
       }

@@ -25,9 +25,12 @@ export const MENU = {
   overview: 'Tổng quan nhà trường',
 };
 
-/** Declares one walk-through; a file in walkthroughs/ exports an array of these. */
-export function walk(name, fn) {
-  return { name, fn };
+/**
+ * Declares one walk-through; a file in walkthroughs/ exports an array of these.
+ * `options.timeout` (ms) replaces the runner's default limit for a long one.
+ */
+export function walk(name, fn, options = {}) {
+  return { name, fn, timeout: options.timeout };
 }
 
 /**

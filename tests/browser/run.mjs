@@ -1,23 +1,24 @@
 #!/usr/bin/env node
 // Runs the browser walk-throughs of walkthroughs/*.mjs against a real `hocba serve --demo`
-// on a freshly seeded database, in Debian's Chromium. Prints one line per walk-through
-// and a last line `N passed, N failed`; exits 1 if any failed (or nothing could start).
+// on a freshly seeded database, sending its sealed records to a real `hocba registry
+// --demo`, in Debian's Chromium. Prints one line per walk-through and a last line
+// `N passed, N failed`; exits 1 if any failed (or nothing could start).
 //
 //   HOCBA_BIN=target/debug/hocba node tests/browser/run.mjs [NAME-FILTER ...]
 //
 // Environment: HOCBA_BIN (default <repo>/target/debug/hocba), HOCBA_CHROMIUM (default
 // /usr/bin/chromium), HOCBA_SCREENSHOTS (default <repo>/target/screenshots),
-// HOCBA_KEEP_TMP=1 keeps the temporary directory (database, server log).
+// HOCBA_KEEP_TMP=1 keeps the temporary directory (databases, server logs).
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-import { startBrowser, startServer, tempDir } from './harness.mjs';
+import { prepareData, startBrowser, startRegistry, startServer, tempDir } from './harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
-/** A walk-through that takes longer than this has hung. */
+/** A walk-through that takes longer than this (unless it sets its own limit) has hung. */
 const TEST_TIMEOUT_MS = 60_000;
 /** Default wait of every Playwright action (click, fill, waitFor). */
 const ACTION_TIMEOUT_MS = 10_000;
@@ -33,12 +34,14 @@ const started = Date.now();
 let passed = 0;
 let failed = 0;
 let server;
+let registry;
 let browser;
 const dir = tempDir();
 
 const cleanup = async () => {
   await browser?.close().catch(() => {});
   await server?.stop();
+  await registry?.stop();
 };
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, async () => {
@@ -58,9 +61,13 @@ try {
   for (const f of fs.readdirSync(shotsDir)) {
     if (f.startsWith('FAILED-')) fs.rmSync(path.join(shotsDir, f)); // from an earlier run
   }
-  server = await startServer(bin, dir);
+  const data = prepareData(bin, dir);
+  registry = await startRegistry(bin, dir, data.pki);
+  server = await startServer(bin, dir, data, registry);
   browser = await startBrowser();
-  console.log(`hocba at ${server.base}, Chromium ${browser.version()}, screenshots in ${shotsDir}`);
+  console.log(
+    `hocba at ${server.base}, registry at ${registry.base}, Chromium ${browser.version()}, screenshots in ${shotsDir}`,
+  );
 
   for (const t of tests) {
     const t0 = Date.now();
@@ -84,6 +91,14 @@ try {
       base: server.base,
       /** The demo PKI's directory (`gvcn.p12`, `ht.p12`, `root.pem`, …; password `hocba-demo`). */
       pki: server.pki,
+      /** The registry's base URL (`http://127.0.0.1:PORT`): pages there take full URLs. */
+      registry: registry.base,
+      /**
+       * What the registry printed at start-up: `schoolToken` (the THCS demo school's API
+       * token, the one the school server sends with) and `supervisors` (`{ username,
+       * authority, password }` of each demo supervisor).
+       */
+      registryAccounts: { schoolToken: registry.schoolToken, supervisors: registry.supervisors },
       /** The run's temporary directory, for files a walk-through makes (e.g. an .xlsx). */
       tmp: dir,
       /** A page in a context of its own: a second person, logged in separately. */
@@ -92,7 +107,7 @@ try {
       shot: (name, of = page) => of.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: true }),
     };
     try {
-      await withTimeout(t.fn(ctx), TEST_TIMEOUT_MS, t.name);
+      await withTimeout(t.fn(ctx), t.timeout ?? TEST_TIMEOUT_MS, t.name);
       passed += 1;
       console.log(`ok    ${t.name} (${Date.now() - t0} ms)`);
     } catch (e) {
@@ -117,6 +132,9 @@ try {
   await cleanup();
   if (failed > 0 && server) {
     console.log(`--- hocba serve log (last 40 lines) ---\n${server.log().split('\n').slice(-40).join('\n')}`);
+  }
+  if (failed > 0 && registry) {
+    console.log(`--- hocba registry log (last 20 lines) ---\n${registry.log().split('\n').slice(-20).join('\n')}`);
   }
   if (process.env.HOCBA_KEEP_TMP === '1' || failed > 0) {
     console.log(`temporary directory kept: ${dir}`);

@@ -1,10 +1,13 @@
-// The record workflow as people do it in the browser (stories 10–14, 17): the pages and
+// The record workflow as people do it in the browser (stories 10–14, 17, 18): the pages and
 // forms of "Học bạ lớp", "Ký duyệt học bạ", "Ký hàng loạt", "Đóng dấu số", and the
 // idempotent set-ups that bring the signing class to a given stage, so that a walk-through
 // run alone (`node run.mjs unlock`) prepares what the earlier ones would have left.
 //
 // Every signing walk-through works on SIGN_CLASS (7A1 of THCS Lê Quý Đôn), which no
-// other walk-through changes; the import walk-through adds students to another class.
+// other walk-through changes; the import walk-through adds students to 9A1, the journey
+// (99-journey) signs 8A1 with the same set-ups (`ensureSealed(t, { name, homeroom })`).
+// The school server sends sealed records to the registry in the background, so a sealed
+// record may already read "Đã đồng bộ" ({@link isSealed} accepts both).
 
 import path from 'node:path';
 
@@ -28,9 +31,20 @@ export const STATE = {
   homeroomSigned: 'GVCN đã ký, chờ hiệu trưởng ký',
   principalSigned: 'Hiệu trưởng đã ký, chờ đóng dấu',
   sealed: 'Đã ký và đóng dấu (đã khóa)',
+  /** Sealed and accepted by the registry (with its receipt). */
+  synced: 'Đã đồng bộ',
   draft: 'Bản nháp (đã mở khóa, đang sửa)',
   notBuilt: 'Chưa lập',
 };
+
+/**
+ * Whether a record in `state` carries all three signatures: sealed, and maybe already
+ * accepted by the registry. The school server sends sealed records to the registry in
+ * the background (every few seconds), so a page may show either.
+ */
+export function isSealed(state) {
+  return state === STATE.sealed || state === STATE.synced;
+}
 
 /** Follows a menu entry of the header. */
 export async function openMenu(page, label) {
@@ -133,14 +147,14 @@ export async function signAsHomeroom(page, pki, file = 'gvcn.p12', password = P1
 // ---- Set-ups: bring SIGN_CLASS to a stage, through the same pages, skipping what is done.
 
 /**
- * Makes sure the class has records signed by the homeroom teacher (the end of the
- * homeroom walk-through): reviews and signs as its homeroom teacher when nothing is
- * signed yet. Uses its own browser context.
+ * Makes sure the class (`cls`, default {@link SIGN_CLASS}) has records signed by the
+ * homeroom teacher (the end of the homeroom walk-through): reviews and signs as its
+ * homeroom teacher when nothing is signed yet. Uses its own browser context.
  */
-export async function ensureHomeroomSigned(t) {
+export async function ensureHomeroomSigned(t, cls = SIGN_CLASS) {
   const page = await t.newPage();
-  await login(page, SIGN_CLASS.homeroom);
-  await openOwnClassRecords(page);
+  await login(page, cls.homeroom);
+  await openOwnClassRecords(page, cls.name);
   let rows = await recordRows(page);
   if (rows.some((r) => Number(r.signatures) >= 1)) return;
   if (rows.some((r) => r.state === STATE.notBuilt)) {
@@ -156,18 +170,18 @@ export async function ensureHomeroomSigned(t) {
 }
 
 /**
- * Makes sure the class has sealed records (the end of the batch-signing walk-through):
- * if none is sealed, signs as homeroom teacher, batch-signs every waiting record as
- * principal and applies the seal as clerk. Returns the class id and the rows of the
- * class's records as the clerk sees them.
+ * Makes sure the class (`cls`, default {@link SIGN_CLASS}) has sealed records (the end of
+ * the batch-signing walk-through): if none is sealed, signs as homeroom teacher,
+ * batch-signs every waiting record as principal and applies the seal as clerk. Returns
+ * the class id and the rows of the class's records as the clerk sees them.
  */
-export async function ensureSealed(t) {
+export async function ensureSealed(t, cls = SIGN_CLASS) {
   const clerk = await t.newPage();
   await login(clerk, USERS.clerk);
-  const classId = await openClassRecordsFromDashboard(clerk);
+  const classId = await openClassRecordsFromDashboard(clerk, cls.name);
   let rows = await recordRows(clerk);
-  if (!rows.some((r) => r.state === STATE.sealed)) {
-    await ensureHomeroomSigned(t);
+  if (!rows.some((r) => isSealed(r.state))) {
+    await ensureHomeroomSigned(t, cls);
     const principal = await t.newPage();
     await login(principal, USERS.principal);
     await principal.goto(`/signing/batch?class=${classId}`);
@@ -179,14 +193,54 @@ export async function ensureSealed(t) {
     await principal.close();
     await openMenu(clerk, WORKFLOW_MENU.signing);
     const res = await navigating(clerk, () =>
-      dashboardRow(clerk).getByRole('button', { name: 'Đóng dấu số' }).click(),
+      dashboardRow(clerk, cls.name).getByRole('button', { name: 'Đóng dấu số' }).click(),
     );
     assert.equal(res.status(), 200, 'set-up: "Đóng dấu số"');
     await expectText(clerk.locator('main'), /Đã đóng dấu \d+ học bạ/);
-    await openClassRecordsFromDashboard(clerk);
+    await openClassRecordsFromDashboard(clerk, cls.name);
     rows = await recordRows(clerk);
   }
-  assert.ok(rows.some((r) => r.state === STATE.sealed), 'set-up: sealed records in the signing class');
+  assert.ok(rows.some((r) => isSealed(r.state)), `set-up: sealed records in ${cls.name}`);
   await clerk.close();
   return { classId, rows };
+}
+
+// ---- "Đồng bộ CSDL": the school's sync page (principal, clerk).
+
+/** Menu label of the sync page. */
+export const SYNC_MENU = 'Đồng bộ CSDL';
+/** How long the school server may take to send sealed records and store the receipts. */
+export const SYNC_TIMEOUT_MS = 30_000;
+
+/**
+ * The counts of class `className` on the open "Đồng bộ CSDL" page, by its columns:
+ * waiting, sending, retrying, accepted (with receipt), rejected, superseded.
+ */
+export async function syncCounts(page, className = SIGN_CLASS.name) {
+  const row = page.locator('main table.list tbody tr').filter({
+    has: page.locator('td:first-child', { hasText: new RegExp(`^${className}$`) }),
+  });
+  const cells = (await row.locator('td').allInnerTexts()).map((s) => s.trim());
+  assert.equal(cells.length, 7, `one row for ${className} on "${SYNC_MENU}" (${JSON.stringify(cells)})`);
+  const n = cells.slice(1).map((c) => Number.parseInt(c, 10));
+  const [waiting, sending, retrying, accepted, rejected, superseded] = n;
+  return { waiting, sending, retrying, accepted, rejected, superseded };
+}
+
+/**
+ * Reloads the open "Đồng bộ CSDL" page until `done(counts of className)` holds — the
+ * sender runs in the background, every few seconds — or fails after
+ * {@link SYNC_TIMEOUT_MS} with the last counts. Returns the counts.
+ */
+export async function waitForSync(page, className, done) {
+  const deadline = Date.now() + SYNC_TIMEOUT_MS;
+  for (;;) {
+    const counts = await syncCounts(page, className);
+    if (done(counts)) return counts;
+    if (Date.now() > deadline) {
+      assert.fail(`"${SYNC_MENU}" of ${className} after ${SYNC_TIMEOUT_MS} ms: ${JSON.stringify(counts)}`);
+    }
+    await page.waitForTimeout(500);
+    await page.reload();
+  }
 }

@@ -1,7 +1,10 @@
 // A tiny .xlsx writer for the import walk-throughs: one worksheet of text cells (inline
 // strings), zipped without compression. Enough for what a person's spreadsheet program
 // saves and `calamine` reads; no styles, numbers or dates (dates are typed as text,
-// DD/MM/YYYY, as the class-list template asks).
+// DD/MM/YYYY, as the class-list template asks). And a tiny reader for the export
+// walk-throughs: the text of every part of a downloaded workbook.
+
+import zlib from 'node:zlib';
 
 /**
  * The bytes of a workbook whose first (only) sheet `sheetName` holds `rows`: an array of
@@ -117,4 +120,67 @@ function crc32(bytes) {
   let c = 0xffffffff;
   for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * The parts of the .xlsx (zip) `bytes` as a map from part name (`xl/worksheets/sheet1.xml`,
+ * `xl/sharedStrings.xml`, …) to its UTF-8 text, read through the zip's central directory
+ * (stored or deflated entries). Throws when `bytes` is not a zip.
+ */
+export function xlsxParts(bytes) {
+  const buf = Buffer.from(bytes);
+  // End of central directory: signature 0x06054b50, within the last 64 KiB + 22 bytes.
+  let eocd = -1;
+  for (let i = buf.length - 22; i >= Math.max(0, buf.length - 65_557); i -= 1) {
+    if (buf.readUInt32LE(i) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) throw new Error('not a zip file: no end of central directory');
+  const count = buf.readUInt16LE(eocd + 10);
+  let at = buf.readUInt32LE(eocd + 16);
+  const parts = new Map();
+  for (let n = 0; n < count; n += 1) {
+    if (buf.readUInt32LE(at) !== 0x02014b50) throw new Error(`bad central directory entry at ${at}`);
+    const method = buf.readUInt16LE(at + 10);
+    const size = buf.readUInt32LE(at + 20);
+    const nameLen = buf.readUInt16LE(at + 28);
+    const extraLen = buf.readUInt16LE(at + 30);
+    const commentLen = buf.readUInt16LE(at + 32);
+    const local = buf.readUInt32LE(at + 42);
+    const name = buf.subarray(at + 46, at + 46 + nameLen).toString('utf8');
+    const dataAt = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
+    const data = buf.subarray(dataAt, dataAt + size);
+    const raw = method === 0 ? data : method === 8 ? zlib.inflateRawSync(data) : null;
+    if (raw === null) throw new Error(`${name}: unsupported zip method ${method}`);
+    parts.set(name, raw.toString('utf8'));
+    at += 46 + nameLen + extraLen + commentLen;
+  }
+  return parts;
+}
+
+/**
+ * Every text of the workbook's cells (shared strings and inline strings), in document
+ * order, with XML entities decoded: enough to check what an export holds.
+ */
+export function xlsxTexts(bytes) {
+  const parts = xlsxParts(bytes);
+  const texts = [];
+  for (const [name, xml] of parts) {
+    if (name === 'xl/sharedStrings.xml' || name.startsWith('xl/worksheets/')) {
+      for (const [, t] of xml.matchAll(/<(?:t|v)(?:\s[^>]*)?>([^<]*)<\/(?:t|v)>/g)) texts.push(decodeXml(t));
+    }
+  }
+  return texts;
+}
+
+function decodeXml(s) {
+  return s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&#(\d+);/g, (_, d) => String.fromCodePoint(Number(d)))
+    .replace(/&amp;/g, '&');
 }

@@ -21,6 +21,7 @@
 //! | `--registry-token-env VAR` | `HOCBA_REGISTRY_TOKEN_ENV` | `HOCBA_REGISTRY_TOKEN` | the environment variable holding the school's bearer token (required with a URL) |
 //! | `--registry-key HEX` | `HOCBA_REGISTRY_KEY` | — (required with a URL) | the registry's Ed25519 public key: receipts signed by another key are refused |
 //! | `--registry-retry-secs N` | `HOCBA_REGISTRY_RETRY_SECS` | `5` | first delay after a failed send; doubles with each attempt, up to 1 h |
+//! | `--verify-url URL` | `HOCBA_VERIFY_URL` | `{registry url}/verify`, else the demo registry's | the public verify page printed and QR-encoded on paper copies (`?code=<record id>` is appended) |
 //! | `--registry-lease-secs N` | `HOCBA_REGISTRY_LEASE_SECS` | `300` | how long a send holds its outbox entry: after a crash mid-send those entries are sent again once it ends (the registry is idempotent, so a shorter lease costs at most a duplicate request) |
 //!
 //! Everything is checked before the database is opened; a bad value stops start-up with
@@ -79,8 +80,9 @@ pub struct Args {
     /// [env: HOCBA_REGISTRY_URL]
     #[arg(long)]
     registry_url: Option<String>,
-    /// Name of the environment variable holding the school's registry token
-    /// [env: HOCBA_REGISTRY_TOKEN_ENV] [default: HOCBA_REGISTRY_TOKEN]
+    /// Name of the environment variable holding the default registry token, used by
+    /// every school without its own ("Kết nối CSDL") [env: HOCBA_REGISTRY_TOKEN_ENV]
+    /// [default: HOCBA_REGISTRY_TOKEN, optional]
     #[arg(long)]
     registry_token_env: Option<String>,
     /// The registry's public key (64 hex digits) that every receipt must be signed with
@@ -95,6 +97,10 @@ pub struct Args {
     /// (after a crash) [env: HOCBA_REGISTRY_LEASE_SECS] [default: 300]
     #[arg(long)]
     registry_lease_secs: Option<i64>,
+    /// The public verify page printed and QR-encoded on paper copies [env:
+    /// HOCBA_VERIFY_URL] [default: {registry url}/verify]
+    #[arg(long)]
+    verify_url: Option<String>,
 }
 
 /// The checked configuration.
@@ -199,14 +205,19 @@ impl Config {
         };
         let registry = match args.registry_url.or_else(|| env("HOCBA_REGISTRY_URL")) {
             Some(url) => {
-                let var = args
+                // A named variable must hold a token; without one, the default variable is
+                // optional: schools then sync with their own tokens ("Kết nối CSDL").
+                let named = args
                     .registry_token_env
-                    .or_else(|| env("HOCBA_REGISTRY_TOKEN_ENV"))
-                    .unwrap_or_else(|| "HOCBA_REGISTRY_TOKEN".to_owned());
-                let Some(token) = env(&var) else {
-                    bail!(
-                        "--registry-url needs the school's registry token in the environment variable {var}"
-                    );
+                    .or_else(|| env("HOCBA_REGISTRY_TOKEN_ENV"));
+                let token = match named {
+                    Some(var) => match env(&var) {
+                        Some(token) => Some(token),
+                        None => bail!(
+                            "--registry-token-env names {var}, but that environment variable is not set"
+                        ),
+                    },
+                    None => env("HOCBA_REGISTRY_TOKEN"),
                 };
                 let Some(key) = args.registry_key.or_else(|| env("HOCBA_REGISTRY_KEY")) else {
                     bail!(
@@ -215,7 +226,11 @@ impl Config {
                 };
                 school::sync::check_key_hex(&key)
                     .map_err(|e| anyhow::anyhow!("--registry-key / HOCBA_REGISTRY_KEY: {e}"))?;
-                school::sync::HttpTransport::new(&url, &token).map_err(|e| {
+                match &token {
+                    Some(token) => school::sync::HttpTransport::new(&url, token),
+                    None => school::sync::HttpTransport::without_token(&url),
+                }
+                .map_err(|e| {
                     anyhow::anyhow!("--registry-url / HOCBA_REGISTRY_URL (or its token): {e}")
                 })?;
                 let secs = |given: Option<i64>, var: &str, default: i64| -> anyhow::Result<i64> {
@@ -254,10 +269,24 @@ impl Config {
             secure_cookies: flag("HOCBA_SECURE_COOKIES", args.secure_cookies)?,
             trust_roots_pem,
             seal,
+            verify_url: verify_url(args.verify_url.or_else(|| env("HOCBA_VERIFY_URL")))?,
             ..school::Config::default()
         };
         Ok(Config { db, listen, school })
     }
+}
+
+/// `--verify-url`: an absolute `http(s)://` URL without a query, so `?code=` can follow.
+fn verify_url(value: Option<String>) -> anyhow::Result<Option<String>> {
+    let Some(url) = value else { return Ok(None) };
+    let url = url.trim().trim_end_matches('/').to_owned();
+    let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
+    if !scheme_ok || url.contains(['?', '#', ' ']) {
+        anyhow::bail!(
+            "--verify-url / HOCBA_VERIFY_URL must be an http(s) URL without query, e.g. https://hocba.example.vn/verify"
+        );
+    }
+    Ok(Some(url))
 }
 
 /// The seal key on a PKCS#11 token, opened once to fail fast.
@@ -392,6 +421,7 @@ mod tests {
             registry_key: None,
             registry_retry_secs: None,
             registry_lease_secs: None,
+            verify_url: None,
         }
     }
 
@@ -465,6 +495,33 @@ mod tests {
     }
 
     #[test]
+    fn the_verify_url_printed_on_paper_copies_must_be_a_plain_http_url() {
+        let with = |flag: Option<&str>, env_value: Option<&'static str>| {
+            let mut a = args(Some("sqlite://a.db"), None);
+            a.verify_url = flag.map(str::to_owned);
+            Config::new(a, move |k: &str| {
+                (k == "HOCBA_VERIFY_URL")
+                    .then(|| env_value.map(str::to_owned))
+                    .flatten()
+            })
+        };
+        let url = |c: Config| c.school.verify_url;
+        assert_eq!(url(with(None, None).unwrap()), None);
+        assert_eq!(
+            url(with(Some("https://hocba.example.vn/verify/"), None).unwrap()).as_deref(),
+            Some("https://hocba.example.vn/verify")
+        );
+        assert_eq!(
+            url(with(None, Some("http://10.0.0.1:8090/verify")).unwrap()).as_deref(),
+            Some("http://10.0.0.1:8090/verify")
+        );
+        for bad in ["ftp://x/verify", "https://x/verify?code=1", "hocba.vn/verify"] {
+            let e = with(Some(bad), None).unwrap_err().to_string();
+            assert!(e.contains("--verify-url"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn the_registry_needs_a_token_and_a_pinned_key() {
         let key = "ab".repeat(32);
         let with = |url: &str, key: Option<&str>, token: Option<&'static str>| {
@@ -481,8 +538,8 @@ mod tests {
         let c = with("http://127.0.0.1:9000", Some(&key), Some("t0k3n")).unwrap();
         let r = c.school.registry.unwrap();
         assert_eq!(
-            (r.url.as_str(), r.token.as_str()),
-            ("http://127.0.0.1:9000", "t0k3n")
+            (r.url.as_str(), r.token.as_deref()),
+            ("http://127.0.0.1:9000", Some("t0k3n"))
         );
         assert!(!format!("{r:?}").contains("t0k3n"));
         assert_eq!((r.backoff.base_secs, r.lease_secs), (5, 300));
@@ -513,5 +570,16 @@ mod tests {
         assert!(e.to_string().contains("--registry-url"), "{e}");
         let c = Config::new(args(Some("sqlite://a.db"), None), |_: &str| None).unwrap();
         assert!(c.school.registry.is_none());
+        // Without a named variable the default token is optional: schools then use their
+        // own tokens ("Kết nối CSDL").
+        let mut a = args(Some("sqlite://a.db"), None);
+        a.registry_url = Some("http://127.0.0.1:9000".to_owned());
+        a.registry_key = Some(key.clone());
+        let r = Config::new(a, |_: &str| None)
+            .unwrap()
+            .school
+            .registry
+            .unwrap();
+        assert_eq!(r.token, None);
     }
 }

@@ -389,7 +389,7 @@ pub(crate) async fn supervisor_page(State(app): State<AppState>, headers: Header
                  <td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(&r.school_code),
                 esc(&r.reason),
-                esc(r.status.label_vi()),
+                esc(&outcome_vi(r.status)),
                 esc(r.decided_by.as_deref().unwrap_or("")),
                 esc(r.comment.as_deref().unwrap_or("")),
                 id = esc(&r.record_id),
@@ -403,6 +403,15 @@ pub(crate) async fn supervisor_page(State(app): State<AppState>, headers: Header
         app.config().demo,
         &body,
     )
+}
+
+/// The outcome column of a decided request: an approval says the record is now revoked
+/// ("Đã thu hồi"), since that is what the supervisor's decision did to it.
+fn outcome_vi(status: RevocationStatus) -> String {
+    match status {
+        RevocationStatus::Approved => format!("{} — học bạ đã thu hồi", status.label_vi()),
+        other => other.label_vi().to_owned(),
+    }
 }
 
 /// `POST /supervisor/revocations/{id}/approve`.

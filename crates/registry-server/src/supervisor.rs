@@ -998,11 +998,13 @@ pub(crate) async fn dashboard_page(
     };
     let _ = write!(
         body,
-        r#"<p>Năm học {y}-{y1}. <a href="/supervisor/dashboard.xlsx?year={y}">Xuất Excel</a></p>
+        r#"<p>Năm học {y}-{y1}. <a href="/supervisor/dashboard.xlsx?year={y}">Xuất Excel</a> · <a href="/supervisor/dashboard?year={y_1}">← Năm học {y_1}-{y}</a> · <a href="/supervisor/dashboard?year={y1}">Năm học {y1}-{y2} →</a></p>
 <ul><li><strong>25/06/{y1}</strong> — học sinh hoàn thành chương trình lớp học: {june}.</li>
 <li><strong>10/08/{y1}</strong> — các học sinh còn lại và học bạ bị từ chối đã sửa: {aug}.</li></ul>"#,
         y = p.start_year,
         y1 = p.start_year + 1,
+        y2 = p.start_year + 2,
+        y_1 = p.start_year - 1,
         june = left(p.days_to_june),
         aug = left(p.days_to_august),
     );
@@ -1173,7 +1175,7 @@ fn year_param(app: &AppState, q: &HashMap<String, String>) -> Result<u16, Respon
 
 fn nav(current: &Current) -> String {
     format!(
-        r#"<p class="note">{user} — {authority} · <a href="/supervisor/certificates">Phê duyệt chứng thư số</a> · <a href="/supervisor/dashboard">Tiến độ nộp học bạ</a></p>
+        r#"<p class="note">{user} — {authority} · <a href="/supervisor/certificates">Phê duyệt chứng thư số</a> · <a href="/supervisor/dashboard">Tiến độ nộp học bạ</a> · <a href="/supervisor/revocations">Phê duyệt thu hồi</a></p>
 <form method="post" action="/supervisor/logout" style="padding:.3rem;display:inline"><input type="hidden" name="{CSRF_FIELD}" value="{csrf}"><button type="submit">Đăng xuất</button></form>"#,
         user = esc(&current.supervisor.username),
         authority = esc(&current.supervisor.authority),

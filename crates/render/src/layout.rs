@@ -34,7 +34,12 @@ pub struct Column<'a> {
 pub struct Doc {
     regular: Font,
     bold: Font,
+    /// The pages of the current copy, without their footers yet.
     done: Vec<Content>,
+    /// Finished pages of the copies already ended, footers included.
+    out: Vec<Vec<u8>>,
+    /// Per ended copy: the index in `out` of its first page.
+    starts: Vec<usize>,
     page: Content,
     /// The baseline cursor: the top of the free space on the current page.
     pub y: f32,
@@ -48,6 +53,8 @@ impl Doc {
             regular,
             bold,
             done: Vec::new(),
+            out: Vec::new(),
+            starts: Vec::new(),
             page: Content::new(),
             y: PAGE_H - MARGIN,
             footer: String::new(),
@@ -295,13 +302,15 @@ impl Doc {
         self.page.fill_nonzero();
     }
 
-    /// The finished page contents and the two fonts with the glyphs they used.
-    pub fn finish(mut self) -> (Vec<Vec<u8>>, Vec<Font>) {
+    /// Ends the current copy: its last page is closed and every page of the copy gets the
+    /// footer (`footer` at the left, "Trang i/n" counted within the copy at the right).
+    /// The next text starts a new page of the next copy.
+    pub fn end_copy(&mut self) {
         self.new_page();
         let pages = std::mem::take(&mut self.done);
         let n = pages.len();
         let footer = self.footer.clone();
-        let mut out = Vec::with_capacity(n);
+        self.starts.push(self.out.len());
         for (i, mut page) in pages.into_iter().enumerate() {
             std::mem::swap(&mut self.page, &mut page);
             let y = MARGIN - 6.0;
@@ -316,8 +325,13 @@ impl Doc {
             self.text_at(MARGIN, y, Weight::Regular, 7.5, &left);
             self.text_at(PAGE_W - MARGIN - w, y, Weight::Regular, 7.5, &label);
             let page = std::mem::replace(&mut self.page, Content::new());
-            out.push(page.finish().into_vec());
+            self.out.push(page.finish().into_vec());
         }
-        (out, vec![self.regular, self.bold])
+    }
+
+    /// The finished pages of every ended copy (call [`Doc::end_copy`] after each), the
+    /// index of each copy's first page, and the two fonts with the glyphs they used.
+    pub fn finish(self) -> (Vec<Vec<u8>>, Vec<usize>, Vec<Font>) {
+        (self.out, self.starts, vec![self.regular, self.bold])
     }
 }

@@ -3,11 +3,19 @@
 use domain::Date;
 use record::{PrimaryPeriod, PrimaryResults, Record, Results, SecondaryResults, SubjectAssessment};
 
-use crate::PaperCopyInfo;
 use crate::font::Weight;
 use crate::layout::{Align, Column, Doc, MARGIN, PAGE_W, WIDTH};
+use crate::{Cover, PaperCopyInfo};
 
-pub(crate) fn write(doc: &mut Doc, r: &Record, info: &PaperCopyInfo, qr: &(usize, Vec<bool>)) {
+/// Lays out one record as one copy (its own pages, footer and page numbers); `attachment`
+/// is the name its signed XML has inside the PDF.
+pub(crate) fn write(
+    doc: &mut Doc,
+    r: &Record,
+    info: &PaperCopyInfo,
+    qr: &(usize, Vec<bool>),
+    attachment: &str,
+) {
     doc.footer = format!(
         "Bản sao chuyển đổi từ học bạ điện tử · {} · lớp {} · năm học {} · mã tra cứu {}",
         r.student.name, r.class.name, r.class.year, info.lookup_code
@@ -19,7 +27,80 @@ pub(crate) fn write(doc: &mut Doc, r: &Record, info: &PaperCopyInfo, qr: &(usize
         Results::Primary(p) => primary(doc, p),
     }
     signers(doc, info);
-    conversion_box(doc, r, info, qr);
+    conversion_box(doc, r, info, qr, attachment);
+    doc.end_copy();
+}
+
+/// Lays out the cover of a class's copies: what the file holds, in order, and every
+/// student left out with the reason.
+pub(crate) fn cover(doc: &mut Doc, c: &Cover) {
+    doc.footer = c.title.clone();
+    doc.centered_line(Weight::Bold, 9.5, &c.school.to_uppercase());
+    doc.down(6.0);
+    doc.centered_line(Weight::Bold, 15.0, "BẢN SAO GIẤY HỌC BẠ");
+    doc.centered_line(Weight::Regular, 11.0, &c.title);
+    doc.down(4.0);
+    doc.field(
+        MARGIN,
+        WIDTH,
+        "Người chuyển đổi:",
+        &format!("{}, lúc {}", c.converted_by, c.converted_at),
+    );
+    doc.heading(&format!(
+        "Các bản sao trong tệp này ({} học sinh, theo số thứ tự trong lớp)",
+        c.included.len()
+    ));
+    let columns = [
+        col("STT", 40.0, Align::Center),
+        col("Mã học sinh", 110.0, Align::Left),
+        col("Họ và tên", 200.0, Align::Left),
+        col("Tệp đính kèm (XML đã ký)", WIDTH - 350.0, Align::Left),
+    ];
+    let rows: Vec<Vec<String>> = c
+        .included
+        .iter()
+        .map(|e| {
+            vec![
+                e.roll.clone(),
+                e.code.clone(),
+                e.name.clone(),
+                format!("{}.xml", e.code),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        doc.field(MARGIN, WIDTH, "", "(không có)");
+    } else {
+        doc.table(&columns, &rows, 8.5);
+    }
+    doc.heading(&format!(
+        "Học sinh không có bản sao trong tệp này ({})",
+        c.skipped.len()
+    ));
+    let columns = [
+        col("STT", 40.0, Align::Center),
+        col("Mã học sinh", 110.0, Align::Left),
+        col("Họ và tên", 160.0, Align::Left),
+        col("Lý do", WIDTH - 310.0, Align::Left),
+    ];
+    let rows: Vec<Vec<String>> = c
+        .skipped
+        .iter()
+        .map(|(e, reason)| {
+            vec![
+                e.roll.clone(),
+                e.code.clone(),
+                e.name.clone(),
+                reason.clone(),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        doc.field(MARGIN, WIDTH, "", "(không có)");
+    } else {
+        doc.table(&columns, &rows, 8.5);
+    }
+    doc.end_copy();
 }
 
 fn header(doc: &mut Doc, r: &Record) {
@@ -316,7 +397,13 @@ fn signers(doc: &mut Doc, info: &PaperCopyInfo) {
 }
 
 /// The footer box: the conversion mark, who and when, how to look the original up, QR.
-fn conversion_box(doc: &mut Doc, r: &Record, info: &PaperCopyInfo, qr: &(usize, Vec<bool>)) {
+fn conversion_box(
+    doc: &mut Doc,
+    r: &Record,
+    info: &PaperCopyInfo,
+    qr: &(usize, Vec<bool>),
+    attachment: &str,
+) {
     let side = 84.0;
     // Room for the QR code or about seven lines of text, whichever is taller; the box
     // is drawn after the text so that it always encloses it.
@@ -355,7 +442,7 @@ fn conversion_box(doc: &mut Doc, r: &Record, info: &PaperCopyInfo, qr: &(usize, 
         x,
         text_w,
         "",
-        "Quét mã QR hoặc nhập mã tra cứu để đối chiếu với bản gốc. Học bạ điện tử đã ký số được đính kèm trong tệp PDF này (hocba.xml).",
+        &format!("Quét mã QR hoặc nhập mã tra cứu để đối chiếu với bản gốc. Học bạ điện tử đã ký số được đính kèm trong tệp PDF này ({attachment})."),
     );
     let h = (top - doc.y + 6.0).max(side + 8.0);
     doc.y = top;

@@ -252,7 +252,10 @@ pub async fn login(
     if let Some(old) = cookie(&headers, SESSION_COOKIE) {
         app.store().delete_session(&sha256_hex(old)).await?;
     }
-    let must_change = !app.config().demo && password == DEMO_PASSWORD;
+    // A seeded password outside demo mode, or a first-login password the school admin
+    // issued and the account has not changed yet.
+    let must_change = (!app.config().demo && password == DEMO_PASSWORD)
+        || app.store().must_change_password(teacher.id).await?;
     let id = random_hex(32)?;
     let now = unix_now();
     app.store()

@@ -92,6 +92,14 @@ impl IntoResponse for AppError {
                 "Tạm khóa đăng nhập",
                 "Bạn đã nhập sai mật khẩu quá nhiều lần. Vui lòng thử lại sau 15 phút.".to_owned(),
             ),
+            AppError::Store(store::Error::Locked { student }) => {
+                tracing::info!(student = %student, "refused a change to a locked record");
+                (
+                    StatusCode::CONFLICT,
+                    "Không thể thực hiện",
+                    crate::workflow::locked_message(&format!("mã {student}")),
+                )
+            }
             AppError::Store(_) | AppError::Internal(_) => {
                 tracing::error!(error = %chain(&self), "request failed");
                 (

@@ -203,7 +203,8 @@ pub async fn save_sheet(
             &comments,
             &crate::history::stamp(&user),
         )
-        .await?;
+        .await
+        .map_err(|e| crate::summary::locked_error(e, &sheet.members))?;
     tracing::info!(
         teacher = %user.teacher.username,
         class = %sheet.class.id,

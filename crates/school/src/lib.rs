@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 
+mod admin;
 mod auth;
+mod certificates;
 mod error;
 mod excel;
 mod grades;
@@ -12,8 +14,11 @@ mod paper;
 mod permission;
 pub mod primary;
 pub mod records;
+mod registry_link;
+mod revocation;
 mod signing;
 mod summary;
+mod summer;
 pub mod sync;
 mod workflow;
 
@@ -64,9 +69,16 @@ pub struct Config {
     /// --seal-password-env VAR`). `None`: the seal is refused.
     pub seal: Option<SealKey>,
     /// The national registry to send sealed records to (`hocba serve --registry-url URL
-    /// --registry-token-env VAR --registry-key HEX`). `None`: sealed records wait in the
-    /// outbox and the "Đồng bộ CSDL" page says sync is not configured.
+    /// --registry-token-env VAR --registry-key HEX`): URL and key are server-wide; each
+    /// school may store its own token ("Kết nối CSDL"), the configured token is the
+    /// default for the others. `None`: sealed records wait in the outbox and the "Đồng bộ
+    /// CSDL" page says sync is not configured.
     pub registry: Option<sync::RegistryConfig>,
+    /// The registry's public verify page printed (and QR-encoded) on paper copies, the
+    /// record id appended as `?code=` (`hocba serve --verify-url URL`). `None`:
+    /// `{registry url}/verify` when a registry is configured, else the local demo
+    /// registry's address.
+    pub verify_url: Option<String>,
 }
 
 impl Default for Config {
@@ -81,6 +93,7 @@ impl Default for Config {
             trust_roots_pem: None,
             seal: None,
             registry: None,
+            verify_url: None,
         }
     }
 }
@@ -170,8 +183,14 @@ pub fn router(state: AppState) -> Router {
             get(summary::summary).post(summary::save_summary),
         )
         .route("/school", get(overview::overview))
+        .route("/classes/{class}/summer", get(summer::summer_page))
+        .route(
+            "/classes/{class}/summer/{student}",
+            post(summer::save_summer),
+        )
         .merge(excel::routes())
         .merge(primary::routes())
+        .merge(admin::routes())
         .route("/records", get(workflow::list))
         .route("/classes/{class}/records", get(workflow::class_records))
         .route("/classes/{class}/review", post(workflow::review))
@@ -179,6 +198,7 @@ pub fn router(state: AppState) -> Router {
         .route("/students/{code}/records", get(workflow::versions))
         .route("/students/{code}/records/{id}/xml", get(workflow::download))
         .route("/students/{code}/records/{id}/pdf", get(paper::paper_copy))
+        .route("/classes/{class}/records/paper", post(paper::class_paper_copies))
         .route(
             "/students/{code}/records/{id}/unlock",
             get(signing::unlock_page).post(signing::unlock),
@@ -192,6 +212,22 @@ pub fn router(state: AppState) -> Router {
         .route("/students/{code}/history", get(history::history))
         .route("/sync", get(sync::sync_page))
         .route("/sync/resend", post(sync::resend))
+        .route(
+            "/registry",
+            get(registry_link::link_page).post(registry_link::set_token),
+        )
+        .route(
+            "/certificates",
+            get(certificates::certificates_page).post(certificates::upload),
+        )
+        .route(
+            "/students/{code}/records/{id}/revoke",
+            post(revocation::request),
+        )
+        .route(
+            "/students/{code}/records/{id}/reissue",
+            post(revocation::reissue),
+        )
         .route("/assets/style.css", get(style_css))
         .route("/assets/grid.js", get(grid_js))
         .fallback(|| async { AppError::NotFound })

@@ -1,11 +1,13 @@
 //! "In bản sao giấy" (STORIES #17): the paper copy of a signed record version as a PDF,
 //! made by the `render` crate, for the clerk or the principal of the record's school.
-//! Every print is written to the audit log (`record.print`) and to the server log.
+//! Every print is written to the audit log (`record.print`) and to the server log. The
+//! files are PDF/A-3b, dated with the audit entry's time. A whole class at once ("Tải bản
+//! sao giấy cả lớp", one PDF or a zip) is in `paper/batch.rs`.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use store::{AuditAction, AuditChange, RecordState};
+use store::{AuditAction, AuditChange, AuditStamp, RecordState, StoredRecord};
 
 use crate::AppState;
 use crate::auth::CurrentUser;
@@ -14,10 +16,27 @@ use crate::history::{stamp, vietnam_time};
 use crate::permission::{Permission, require};
 use crate::workflow::{parse_student, role_name};
 
+mod batch;
+
+pub use batch::{class_paper_copies, class_section};
+
+/// The verify page printed on paper copies when neither `--verify-url` nor a registry is
+/// configured: the local demo registry's.
+pub const DEMO_VERIFY_URL: &str = "http://127.0.0.1:8090/verify";
+
 /// The registry's public verify page printed on paper copies (the record id is appended
-/// as `?code=`). A local demo address until the registry portal's public address is
-/// configurable; the printed copy shows it, so a real deployment must replace it.
-pub const LOOKUP_URL: &str = "http://127.0.0.1:8090/verify";
+/// as `?code=`): [`crate::Config::verify_url`], else `{registry url}/verify`, else
+/// [`DEMO_VERIFY_URL`].
+pub fn verify_url(app: &AppState) -> String {
+    let config = app.config();
+    if let Some(url) = &config.verify_url {
+        return url.clone();
+    }
+    match &config.registry {
+        Some(r) => format!("{}/verify", r.url.trim_end_matches('/')),
+        None => DEMO_VERIFY_URL.to_owned(),
+    }
+}
 
 /// `GET /students/{code}/records/{id}/pdf`: the paper copy of one signed version.
 pub async fn paper_copy(
@@ -51,38 +70,10 @@ pub async fn paper_copy(
     let document = record::parse_document(xml.as_bytes())
         .map_err(|e| AppError::Internal(format!("stored record {id} does not parse: {e}")))?;
     let stamp = stamp(&user);
-    let lookup_code = stored.id.clone();
-    let info = render::PaperCopyInfo {
-        lookup_url: format!("{LOOKUP_URL}?code={lookup_code}"),
-        lookup_code,
-        converted_by: user.teacher.full_name.clone(),
-        converted_at: format!("{} (giờ Việt Nam)", vietnam_time(&stamp.at)),
-        signers: stored
-            .signers
-            .iter()
-            .map(|s| render::Signer {
-                role: match role_name(&s.role) {
-                    "" => s.role.clone(),
-                    name => name.to_owned(),
-                },
-                name: s.name.clone(),
-                time: s
-                    .at
-                    .parse::<store::AuditTime>()
-                    .map_or_else(|_| s.at.clone(), |t| vietnam_time(&t)),
-            })
-            .collect(),
-    };
-    let pdf = render::paper_copy(&document.record, xml.as_bytes(), &info)
+    let info = copy_info(&verify_url(&app), &user, &stored, &stamp);
+    let pdf = render::paper_copy_at(&document.record, xml.as_bytes(), &info, moment(&stamp)?)
         .map_err(|e| AppError::Internal(format!("paper copy of {id}: {e}")))?;
-    let change = AuditChange {
-        student: Some(code.clone()),
-        class: Some(stored.class),
-        action: AuditAction::RecordPrint,
-        field: "record".to_owned(),
-        old: None,
-        new: Some(format!("{} v{}", stored.id, stored.version)),
-    };
+    let change = print_change(&stored);
     app.store()
         .append_audit(&stamp, std::slice::from_ref(&change))
         .await?;
@@ -110,4 +101,57 @@ pub async fn paper_copy(
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(response)
+}
+
+/// What a copy of `stored` printed now by `user` says about itself: the lookup code (the
+/// record id) and URL, the converter and time, the signers in chain order.
+fn copy_info(
+    verify_url: &str,
+    user: &CurrentUser,
+    stored: &StoredRecord,
+    stamp: &AuditStamp,
+) -> render::PaperCopyInfo {
+    let lookup_code = stored.id.clone();
+    render::PaperCopyInfo {
+        lookup_url: format!("{verify_url}?code={lookup_code}"),
+        lookup_code,
+        converted_by: user.teacher.full_name.clone(),
+        converted_at: format!("{} (giờ Việt Nam)", vietnam_time(&stamp.at)),
+        signers: stored
+            .signers
+            .iter()
+            .map(|s| render::Signer {
+                role: match role_name(&s.role) {
+                    "" => s.role.clone(),
+                    name => name.to_owned(),
+                },
+                name: s.name.clone(),
+                time: s
+                    .at
+                    .parse::<store::AuditTime>()
+                    .map_or_else(|_| s.at.clone(), |t| vietnam_time(&t)),
+            })
+            .collect(),
+    }
+}
+
+/// The audit entry of one printed copy of `stored` (`record.print`).
+fn print_change(stored: &StoredRecord) -> AuditChange {
+    AuditChange {
+        student: Some(stored.student.clone()),
+        class: Some(stored.class),
+        action: AuditAction::RecordPrint,
+        field: "record".to_owned(),
+        old: None,
+        new: Some(format!("{} v{}", stored.id, stored.version)),
+    }
+}
+
+/// The audit stamp's time as the PDF's date, so that the file and the log agree.
+fn moment(stamp: &AuditStamp) -> Result<render::Moment, AppError> {
+    stamp
+        .at
+        .to_string()
+        .parse()
+        .map_err(|e| AppError::Internal(format!("audit time: {e}")))
 }

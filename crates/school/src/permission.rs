@@ -50,6 +50,12 @@ pub enum Permission<'a> {
         /// The class.
         class: ClassId,
     },
+    /// "Kết quả kiểm tra lại / rèn luyện hè" of a class (STORIES #16): its homeroom
+    /// teacher or the principal of its school.
+    EnterSummerResults {
+        /// The class.
+        class: ClassId,
+    },
     /// A student's change history ("Lịch sử thay đổi"): the homeroom teacher of a class
     /// of the user's school the student is or was enrolled in, or the principal / admin
     /// of a school the student is or was enrolled in.
@@ -117,6 +123,39 @@ pub enum Permission<'a> {
         /// The class of the record.
         class: ClassId,
     },
+    /// "Tài khoản giáo viên": list, create, reset and change the roles of the school's
+    /// accounts: the school admin.
+    ManageAccounts,
+    /// "Phân công giảng dạy": the classes and who teaches them: the school admin.
+    ManageTeaching,
+    /// Set the homeroom teacher and subject teachers of `class`: the admin of its school.
+    AssignTeaching {
+        /// The class.
+        class: ClassId,
+    },
+    /// "Quy trình ký": the signing chain of each level of the school: the school admin.
+    ViewSigningChain,
+    /// "Chưa có mã định danh": the school's students without a personal ID: the school
+    /// admin.
+    ListMissingPersonalIds,
+    /// Enter the personal ID of a student of `class`: the admin of its school.
+    EnterPersonalId {
+        /// The class the student is enrolled in.
+        class: ClassId,
+    },
+    /// "Năm học": list the school years and create the next one: the school admin.
+    ManageSchoolYears,
+    /// "Kết nối CSDL": set the school's registry token: the school admin.
+    ManageRegistryLink,
+    /// "Chứng thư số": upload the school's certificates and see the registry's decisions
+    /// (STORIES #3): the school admin and the principal.
+    ManageCertificates,
+    /// "Đề nghị thu hồi" a synced record of the class and, once approved, "Lập phiên bản
+    /// thay thế" (STORIES #15): the principal of its school.
+    RevokeRecord {
+        /// The class of the record.
+        class: ClassId,
+    },
 }
 
 /// What a granted check found, so the handler does not read it twice.
@@ -173,6 +212,27 @@ async fn check(
             (has(Role::Principal) || has(Role::Admin) || has(Role::Clerk)).then(Grant::default)
         }
         Permission::ImportClassList => has(Role::Admin).then(Grant::default),
+        Permission::ManageRegistryLink => has(Role::Admin).then(Grant::default),
+        Permission::ManageCertificates => {
+            (has(Role::Admin) || has(Role::Principal)).then(Grant::default)
+        }
+        Permission::RevokeRecord { class } => {
+            if !has(Role::Principal) {
+                return Ok(None);
+            }
+            own_class(class).await?.and_then(|c| grant(Some(c)))
+        }
+        Permission::ManageAccounts
+        | Permission::ManageTeaching
+        | Permission::ViewSigningChain
+        | Permission::ListMissingPersonalIds
+        | Permission::ManageSchoolYears => has(Role::Admin).then(Grant::default),
+        Permission::AssignTeaching { class } | Permission::EnterPersonalId { class } => {
+            if !has(Role::Admin) {
+                return Ok(None);
+            }
+            own_class(class).await?.and_then(|c| grant(Some(c)))
+        }
         Permission::EnterScores { class, subject }
         | Permission::EnterPrimaryAssessment { class, subject } => {
             if !has(Role::SubjectTeacher) {
@@ -208,6 +268,17 @@ async fn check(
             };
             let homeroom = has(Role::Homeroom) && c.homeroom_teacher == Some(me.id);
             if homeroom || has(Role::Principal) || has(Role::Admin) {
+                grant(Some(c))
+            } else {
+                None
+            }
+        }
+        Permission::EnterSummerResults { class } => {
+            let Some(c) = own_class(class).await? else {
+                return Ok(None);
+            };
+            let homeroom = has(Role::Homeroom) && c.homeroom_teacher == Some(me.id);
+            if homeroom || has(Role::Principal) {
                 grant(Some(c))
             } else {
                 None
@@ -303,6 +374,9 @@ fn refusal(permission: Permission<'_>) -> &'static str {
         Permission::EditClassSummary { .. } => {
             "nhập kết quả rèn luyện hay số ngày nghỉ của lớp này: chỉ giáo viên chủ nhiệm của lớp được nhập"
         }
+        Permission::EnterSummerResults { .. } => {
+            "nhập kết quả kiểm tra lại, rèn luyện hè của lớp này: chỉ giáo viên chủ nhiệm của lớp và hiệu trưởng của trường"
+        }
         Permission::ViewStudentHistory { .. } => {
             "xem lịch sử thay đổi của học sinh này: chỉ giáo viên chủ nhiệm của học sinh, hiệu trưởng và quản trị của trường được xem"
         }
@@ -344,6 +418,30 @@ fn refusal(permission: Permission<'_>) -> &'static str {
         Permission::ResendToRegistry { .. } => {
             "gửi lại học bạ này lên CSDL: chỉ hiệu trưởng hoặc văn thư của trường"
         }
+        Permission::ManageAccounts => {
+            "quản lý tài khoản giáo viên: chức năng dành cho quản trị trường"
+        }
+        Permission::ManageTeaching => "phân công giảng dạy: chức năng dành cho quản trị trường",
+        Permission::AssignTeaching { .. } => {
+            "phân công giảng dạy cho lớp này: chỉ quản trị của trường có lớp"
+        }
+        Permission::ViewSigningChain => "xem quy trình ký: chức năng dành cho quản trị trường",
+        Permission::ListMissingPersonalIds => {
+            "xem danh sách học sinh chưa có mã định danh: chức năng dành cho quản trị trường"
+        }
+        Permission::EnterPersonalId { .. } => {
+            "nhập mã định danh cho học sinh của lớp này: chỉ quản trị của trường có lớp"
+        }
+        Permission::ManageSchoolYears => "quản lý năm học: chức năng dành cho quản trị trường",
+        Permission::ManageRegistryLink => {
+            "cấu hình kết nối CSDL học bạ số: chức năng dành cho quản trị trường"
+        }
+        Permission::ManageCertificates => {
+            "quản lý chứng thư số của trường: chức năng dành cho quản trị trường và hiệu trưởng"
+        }
+        Permission::RevokeRecord { .. } => {
+            "đề nghị thu hồi hay lập phiên bản thay thế học bạ này: chỉ hiệu trưởng (giám đốc trung tâm) của trường"
+        }
     }
 }
 
@@ -362,6 +460,13 @@ pub enum Menu {
     Signing,
     /// "Đồng bộ CSDL": sending signed records to the registry, and the deadlines.
     Sync,
+    /// "Quản trị": the school admin's pages (accounts, teaching, signing chain, personal
+    /// IDs, school years).
+    Admin,
+    /// "Kết nối CSDL": the school's registry token.
+    RegistryLink,
+    /// "Chứng thư số": the school's certificates and the registry's decisions.
+    Certificates,
 }
 
 impl Menu {
@@ -385,6 +490,15 @@ impl Menu {
             items.push(Menu::Signing);
             items.push(Menu::Sync);
         }
+        if has(Role::Admin) {
+            items.push(Menu::Admin);
+        }
+        if has(Role::Admin) {
+            items.push(Menu::RegistryLink);
+        }
+        if has(Role::Admin) || has(Role::Principal) {
+            items.push(Menu::Certificates);
+        }
         items
     }
 
@@ -397,6 +511,9 @@ impl Menu {
             Menu::ClassRecords => "Học bạ lớp",
             Menu::Signing => "Ký duyệt học bạ",
             Menu::Sync => "Đồng bộ CSDL",
+            Menu::Admin => "Quản trị",
+            Menu::RegistryLink => "Kết nối CSDL",
+            Menu::Certificates => "Chứng thư số",
         }
     }
 
@@ -409,6 +526,9 @@ impl Menu {
             Menu::ClassRecords => "/records",
             Menu::Signing => "/signing",
             Menu::Sync => "/sync",
+            Menu::Admin => "/admin",
+            Menu::RegistryLink => "/registry",
+            Menu::Certificates => "/certificates",
         }
     }
 
@@ -432,6 +552,15 @@ impl Menu {
             }
             Menu::Sync => {
                 "Học bạ đã gửi, đã được CSDL chấp nhận hay bị từ chối, theo lớp; hạn đồng bộ 25/6 và 10/8."
+            }
+            Menu::Admin => {
+                "Tài khoản giáo viên, phân công giảng dạy, quy trình ký, học sinh chưa có mã định danh, năm học."
+            }
+            Menu::RegistryLink => {
+                "Mã truy cập của trường trên CSDL học bạ số, dùng để gửi học bạ và chứng thư số."
+            }
+            Menu::Certificates => {
+                "Gửi chứng thư số (dấu, cá nhân) của trường lên CSDL và xem cơ quan quản lý đã phê duyệt chưa."
             }
         }
     }

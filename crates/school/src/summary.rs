@@ -6,7 +6,9 @@
 //! absences) is saved only if all its cells are valid; other rows are saved regardless,
 //! in one transaction with an audit entry per value that changes. Each row links to the
 //! student's "Lịch sử thay đổi".
-//! An empty conduct select leaves the stored conduct as it is.
+//! Choosing "—" in a conduct select clears the stored conduct (audited: old → empty).
+//! The store refuses, in the save's own transaction, any change to a student whose record
+//! is locked; the check before saving only gives the friendlier message first.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write;
@@ -18,8 +20,8 @@ use domain::tt22::{self, Mark, Rating, YearOutcome};
 use domain::{Level, tt43};
 use store::convert::{Missing, rating_from_store};
 use store::{
-    Absences, Class, ClassId, ConductRating, EnrolmentKey, Semester, SubjectCode, SummaryRow,
-    YearInputs,
+    Absences, Class, ClassId, ClassMember, ConductRating, EnrolmentKey, HomeroomRow, Semester,
+    SubjectCode, ValueEdit, YearInputs,
 };
 
 use crate::AppState;
@@ -100,6 +102,7 @@ pub async fn save_summary(
     let mut invalid = HashMap::new();
     let mut saved = 0usize;
     let mut rows = Vec::new();
+    let mut names = Vec::new();
     for m in members {
         let code = m.student.code.as_str().to_owned();
         let Some(input) = RowInput::parse(&code, &fields) else {
@@ -116,17 +119,27 @@ pub async fn save_summary(
             }),
             _ => None,
         };
-        rows.push(SummaryRow {
+        let edit = |p: &str, typed: &Typed<ConductRating>| match (
+            fields.get(&format!("{p}_{code}")),
+            typed.0,
+        ) {
+            (None, _) => ValueEdit::Keep,
+            (Some(_), Some(rating)) => ValueEdit::Set(rating),
+            (Some(_), None) => ValueEdit::Clear,
+        };
+        rows.push(HomeroomRow {
             student: m.student.code.clone(),
-            conduct: [input.conduct1.0, input.conduct2.0],
+            conduct: [edit("rl1", &input.conduct1), edit("rl2", &input.conduct2)],
             absences,
         });
+        names.push(m);
         saved += 1;
     }
     // One transaction for the valid rows, with an audit entry per value that changes.
     store
-        .save_class_summary_audited(class.id, &rows, &crate::history::stamp(&user))
-        .await?;
+        .save_homeroom_rows_audited(class.id, &rows, &crate::history::stamp(&user))
+        .await
+        .map_err(|e| locked_error(e, &names))?;
     tracing::info!(
         teacher = %user.teacher.username,
         class = %class.id,
@@ -143,6 +156,21 @@ pub async fn save_summary(
         )
     };
     render(&app, &user, &class, &invalid, Some(&notice)).await
+}
+
+/// The store's refusal of a change to a locked record ([`store::Error::Locked`]) as the
+/// page's 409 naming the student (from `members`); any other error unchanged.
+pub(crate) fn locked_error(e: store::Error, members: &[ClassMember]) -> AppError {
+    match e {
+        store::Error::Locked { student } => {
+            let name = members
+                .iter()
+                .find(|m| m.student.code == student)
+                .map_or_else(|| student.to_string(), |m| m.student.full_name.clone());
+            AppError::Conflict(crate::workflow::locked_message(&name))
+        }
+        other => AppError::from(other),
+    }
 }
 
 fn parse_class(text: &str) -> Result<ClassId, AppError> {
@@ -255,10 +283,24 @@ async fn render(
     );
     let mut body = String::new();
     if level != Level::Primary {
+        let summer = allows(
+            store,
+            user,
+            Permission::EnterSummerResults { class: class.id },
+        )
+        .await?;
         let _ = write!(
             body,
-            r#"<p class="tabs"><a href="/classes/{}/summary/export">Xuất Excel</a></p>"#,
-            class.id
+            r#"<p class="tabs"><a href="/classes/{id}/summary/export">Xuất Excel</a>{}</p>"#,
+            if summer {
+                format!(
+                    r#" · <a href="/classes/{}/summer">Kết quả kiểm tra lại / rèn luyện hè</a>"#,
+                    class.id
+                )
+            } else {
+                String::new()
+            },
+            id = class.id
         );
     }
     if let Some(n) = notice {
@@ -844,5 +886,37 @@ fn problem_vi(p: &tt22::Problem) -> String {
             )
         }
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+
+    use super::*;
+
+    #[test]
+    fn a_store_refusal_of_a_locked_record_is_a_409_with_the_locked_message() {
+        let code: domain::StudentCode = "79000000000000000001".parse().unwrap();
+        let locked = || store::Error::Locked {
+            student: code.clone(),
+        };
+        match locked_error(locked(), &[]) {
+            AppError::Conflict(m) => {
+                assert_eq!(m, crate::workflow::locked_message(code.as_str()))
+            }
+            other => panic!("{other:?}"),
+        }
+        // Where no handler names the student, the generic mapping still answers 409.
+        let response = AppError::Store(locked()).into_response();
+        assert_eq!(response.status(), StatusCode::CONFLICT);
+        let other = locked_error(
+            store::Error::Conflict {
+                what: "record".to_owned(),
+            },
+            &[],
+        );
+        assert!(matches!(other, AppError::Store(_)));
     }
 }

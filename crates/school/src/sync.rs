@@ -35,6 +35,7 @@ use crate::auth::{CurrentUser, random_hex, unix_now};
 use crate::error::AppError;
 use crate::html::{Page, csrf_field, esc, page};
 use crate::permission::{Permission, require};
+use crate::registry_link::{civil_from_days, days_from_civil};
 
 /// Where and how to reach the registry (`hocba serve --registry-url URL
 /// --registry-token-env VAR --registry-key HEX`).
@@ -43,8 +44,10 @@ pub struct RegistryConfig {
     /// Base URL of the registry, `http://host[:port][/prefix]`; records go to
     /// `{url}/api/v1/records`.
     pub url: String,
-    /// The school's bearer token for the ingest API.
-    pub token: String,
+    /// The default bearer token (`--registry-token-env`), used for every school that has
+    /// no token of its own ("Kết nối CSDL"). `None`: only schools with their own token
+    /// sync; the others' sealed records wait in the outbox.
+    pub token: Option<String>,
     /// The registry's Ed25519 public key (hex): receipts signed by any other key are
     /// refused.
     pub public_key_hex: String,
@@ -85,6 +88,18 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait Transport: Send + Sync + 'static {
     /// POSTs `xml` to the ingest endpoint and returns the answer.
     fn post_record(&self, xml: String) -> BoxFuture<'_, Result<Reply, String>>;
+
+    /// POSTs `xml` with the bearer token of the record's school. A transport that holds
+    /// no per-request credentials (a test double bound to one registry) answers as
+    /// [`Transport::post_record`].
+    fn post_record_as<'a>(
+        &'a self,
+        token: &'a str,
+        xml: String,
+    ) -> BoxFuture<'a, Result<Reply, String>> {
+        let _ = token;
+        self.post_record(xml)
+    }
 }
 
 /// The time, in Unix seconds.
@@ -171,6 +186,9 @@ pub struct Sender {
     pub lease_secs: i64,
     /// Entries claimed per round.
     pub batch: u32,
+    /// Claim only the entries of schools that have their own registry token (set when
+    /// the server has no default token, so the other schools' entries wait).
+    pub only_linked_schools: bool,
 }
 
 impl Sender {
@@ -191,16 +209,22 @@ impl Sender {
             backoff: Backoff::default(),
             lease_secs: 300,
             batch: 50,
+            only_linked_schools: false,
         })
     }
 
     /// Claims the entries due now, sends each once and settles it.
     pub async fn run_once(&self) -> Result<RoundReport, store::Error> {
         let now = self.clock.now();
-        let claimed = self
-            .store
-            .claim_outbox(&self.worker, now, self.lease_secs, self.batch)
-            .await?;
+        let claimed = if self.only_linked_schools {
+            self.store
+                .claim_outbox_of_linked_schools(&self.worker, now, self.lease_secs, self.batch)
+                .await?
+        } else {
+            self.store
+                .claim_outbox(&self.worker, now, self.lease_secs, self.batch)
+                .await?
+        };
         let mut report = RoundReport {
             claimed: claimed.len(),
             ..RoundReport::default()
@@ -223,7 +247,7 @@ impl Sender {
     pub async fn run(self) {
         const POLL: i64 = 5;
         loop {
-            let full = match self.run_once().await {
+            let (full, idle) = match self.run_once().await {
                 Ok(r) => {
                     if r.claimed > 0 {
                         tracing::info!(
@@ -233,18 +257,21 @@ impl Sender {
                             "registry sync round"
                         );
                     }
-                    r.claimed >= self.batch as usize
+                    (r.claimed >= self.batch as usize, r.claimed == 0)
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "registry sync round failed");
-                    false
+                    (false, false)
                 }
             };
             if full {
                 continue;
             }
+            let now = self.clock.now();
             let wait = match self.store.outbox_next_due().await {
-                Ok(Some(due)) => (due - self.clock.now()).clamp(1, POLL),
+                // Due but not claimed: entries of a school without a token wait for one.
+                Ok(Some(due)) if idle && due <= now => POLL,
+                Ok(Some(due)) => (due - now).clamp(1, POLL),
                 _ => POLL,
             };
             // `wait` is between 1 and POLL.
@@ -262,7 +289,12 @@ impl Sender {
                     .to_owned(),
             )
         } else {
-            match self.transport.post_record(c.xml.clone()).await {
+            // The school's own token when it has one, else the transport's default.
+            let sent = match self.store.registry_token_of_class(e.class).await? {
+                Some(token) => self.transport.post_record_as(&token, c.xml.clone()).await,
+                None => self.transport.post_record(c.xml.clone()).await,
+            };
+            match sent {
                 Ok(reply) => judge(&reply, &self.registry_key, &sent_digest),
                 Err(why) => Verdict::Transient(format!("Không kết nối được CSDL: {why}")),
             }
@@ -295,14 +327,14 @@ impl Sender {
 }
 
 /// Starts the sender for `registry` as a background task (`hocba serve`). Fails when the
-/// URL, token or key is unusable.
+/// URL, default token or key is unusable. Without a default token only the schools with
+/// their own token ("Kết nối CSDL") are sent for.
 pub fn spawn_sender(
     store: Store,
     registry: &RegistryConfig,
 ) -> Result<tokio::task::JoinHandle<()>, AppError> {
     check_key_hex(&registry.public_key_hex).map_err(AppError::Internal)?;
-    let transport =
-        HttpTransport::new(&registry.url, &registry.token).map_err(AppError::Internal)?;
+    let transport = registry.transport().map_err(AppError::Internal)?;
     let mut sender = Sender::new(
         store,
         Arc::new(transport),
@@ -311,6 +343,7 @@ pub fn spawn_sender(
     )?;
     sender.backoff = registry.backoff;
     sender.lease_secs = registry.lease_secs;
+    sender.only_linked_schools = registry.token.is_none();
     Ok(tokio::spawn(sender.run()))
 }
 
@@ -323,6 +356,16 @@ pub fn check_key_hex(hex: &str) -> Result<(), String> {
     }
 }
 
+impl RegistryConfig {
+    /// The transport to this registry with the default token, if any.
+    pub fn transport(&self) -> Result<HttpTransport, String> {
+        match &self.token {
+            Some(token) => HttpTransport::new(&self.url, token),
+            None => HttpTransport::without_token(&self.url),
+        }
+    }
+}
+
 /// HTTP/1.1 over plain TCP to one configured registry. HTTPS is not built in: run a
 /// TLS-terminating proxy on the school server's host (or a private network link).
 #[derive(Clone)]
@@ -330,8 +373,10 @@ pub struct HttpTransport {
     host: String,
     port: u16,
     authority: String,
+    /// The URL's path prefix, without a trailing `/` (`""` or `/prefix`).
+    prefix: String,
     path: String,
-    token: String,
+    token: Option<String>,
     /// The whole exchange must finish within this (default 30 s).
     pub timeout: Duration,
 }
@@ -352,6 +397,16 @@ impl HttpTransport {
     /// A transport to `{base_url}/api/v1/records` with `token`. `base_url` must be
     /// `http://host[:port][/prefix]` (no user info, query or fragment).
     pub fn new(base_url: &str, token: &str) -> Result<HttpTransport, String> {
+        check_token(token)?;
+        let mut t = HttpTransport::without_token(base_url)?;
+        t.token = Some(token.to_owned());
+        Ok(t)
+    }
+
+    /// A transport to `base_url` without a default token: every request names its token
+    /// ([`Transport::post_record_as`], [`HttpTransport::request`]); a plain
+    /// [`Transport::post_record`] goes without `Authorization` (the registry answers 401).
+    pub fn without_token(base_url: &str) -> Result<HttpTransport, String> {
         let Some(rest) = base_url.strip_prefix("http://") else {
             return Err(format!(
                 "the registry URL must start with http:// (HTTPS through a local TLS proxy), got {base_url:?}"
@@ -386,20 +441,45 @@ impl HttpTransport {
         if host.is_empty() {
             return Err("the registry URL has no host".into());
         }
-        if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err("the registry token must be non-empty printable ASCII".into());
-        }
+        let prefix = prefix.trim_end_matches('/').to_owned();
         Ok(HttpTransport {
             host,
             port,
             authority: authority.to_owned(),
-            path: format!("{}/api/v1/records", prefix.trim_end_matches('/')),
-            token: token.to_owned(),
+            path: format!("{prefix}/api/v1/records"),
+            prefix,
+            token: None,
             timeout: Duration::from_secs(30),
         })
     }
 
-    async fn exchange(&self, xml: String) -> Result<Reply, String> {
+    /// One request to `{base_url}{path}` (`path` starts with `/`, e.g.
+    /// `/api/v1/certificates`) with `token` (or the default token), within
+    /// [`HttpTransport::timeout`]. `body` is sent with `content_type` when given; a
+    /// request without a body is a GET.
+    pub async fn request(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: Option<(&'static str, Vec<u8>)>,
+    ) -> Result<Reply, String> {
+        let token = token.or(self.token.as_deref());
+        let path = format!("{}{path}", self.prefix);
+        match tokio::time::timeout(self.timeout, self.exchange(&path, token, body)).await {
+            Ok(r) => r,
+            Err(_) => Err(format!(
+                "quá {} giây không có trả lời",
+                self.timeout.as_secs()
+            )),
+        }
+    }
+
+    async fn exchange(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: Option<(&'static str, Vec<u8>)>,
+    ) -> Result<Reply, String> {
         use http_body_util::{BodyExt, Full, Limited};
         use hyper::body::Bytes;
         use hyper::header;
@@ -412,12 +492,21 @@ impl HttpTransport {
                 .await
                 .map_err(|e| format!("{}: {e}", self.authority))?;
         let conn = tokio::spawn(conn);
-        let request = hyper::Request::post(self.path.as_str())
-            .header(header::HOST, self.authority.as_str())
-            .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
-            .header(header::CONTENT_TYPE, "application/xml")
-            .body(Full::new(Bytes::from(xml)))
-            .map_err(|e| format!("request: {e}"))?;
+        let mut request = match &body {
+            Some(_) => hyper::Request::post(path),
+            None => hyper::Request::get(path),
+        }
+        .header(header::HOST, self.authority.as_str());
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let request = match body {
+            Some((content_type, bytes)) => request
+                .header(header::CONTENT_TYPE, content_type)
+                .body(Full::new(Bytes::from(bytes))),
+            None => request.body(Full::new(Bytes::new())),
+        }
+        .map_err(|e| format!("request: {e}"))?;
         let response = sender
             .send_request(request)
             .await
@@ -440,15 +529,37 @@ impl HttpTransport {
 impl Transport for HttpTransport {
     fn post_record(&self, xml: String) -> BoxFuture<'_, Result<Reply, String>> {
         Box::pin(async move {
-            match tokio::time::timeout(self.timeout, self.exchange(xml)).await {
-                Ok(r) => r,
-                Err(_) => Err(format!(
-                    "quá {} giây không có trả lời",
-                    self.timeout.as_secs()
-                )),
-            }
+            self.request(
+                "/api/v1/records",
+                None,
+                Some(("application/xml", xml.into_bytes())),
+            )
+            .await
         })
     }
+
+    fn post_record_as<'a>(
+        &'a self,
+        token: &'a str,
+        xml: String,
+    ) -> BoxFuture<'a, Result<Reply, String>> {
+        Box::pin(async move {
+            self.request(
+                "/api/v1/records",
+                Some(token),
+                Some(("application/xml", xml.into_bytes())),
+            )
+            .await
+        })
+    }
+}
+
+/// Checks that `token` can go into an `Authorization` header.
+pub fn check_token(token: &str) -> Result<(), String> {
+    if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("the registry token must be non-empty printable ASCII".into());
+    }
+    Ok(())
 }
 
 enum Settled {
@@ -652,6 +763,17 @@ async fn render(
     if app.config().registry.is_none() {
         body.push_str(
             r#"<p class="warning">Máy chủ chưa được cấu hình địa chỉ CSDL học bạ số: học bạ đã đóng dấu được giữ trong hàng đợi và sẽ được gửi khi quản trị cấu hình (<code>--registry-url</code>).</p>"#,
+        );
+    }
+    if app
+        .config()
+        .registry
+        .as_ref()
+        .is_some_and(|r| r.token.is_none())
+        && store.registry_token(user.teacher.school).await?.is_none()
+    {
+        body.push_str(
+            r#"<p class="warning">Trường chưa có mã truy cập CSDL học bạ số: học bạ đã đóng dấu được giữ trong hàng đợi và chỉ được gửi khi quản trị trường nhập mã ở trang <a href="/registry">Kết nối CSDL</a>.</p>"#,
         );
     }
     let Some(year) = store.list_school_years().await?.last().map(|y| y.year) else {
@@ -884,30 +1006,6 @@ fn days_from_unix(unix: i64) -> i64 {
     unix.div_euclid(86_400)
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day count since 1970-01-01.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -967,5 +1065,26 @@ mod tests {
         assert!(HttpTransport::new("http://u:p@registry", "tok").is_err());
         assert!(HttpTransport::new("http://registry", "").is_err());
         assert!(HttpTransport::new("http://registry", "a b").is_err());
+        // Without a default token: every request names its own; the prefix is kept for
+        // the other endpoints.
+        let t = HttpTransport::without_token("http://127.0.0.1:8443/csdl/").unwrap();
+        assert_eq!((t.token.as_deref(), t.prefix.as_str()), (None, "/csdl"));
+        let config = RegistryConfig {
+            url: "http://registry.local".to_owned(),
+            token: None,
+            public_key_hex: "ab".repeat(32),
+            backoff: Backoff::default(),
+            lease_secs: 300,
+        };
+        assert_eq!(config.transport().unwrap().token, None);
+        let config = RegistryConfig {
+            token: Some("mac-dinh".to_owned()),
+            ..config
+        };
+        assert_eq!(
+            config.transport().unwrap().token.as_deref(),
+            Some("mac-dinh")
+        );
+        assert!(!format!("{config:?}").contains("mac-dinh"));
     }
 }

@@ -26,6 +26,7 @@ use crate::grades::level_of;
 use crate::html::{Page, csrf_field, esc, page};
 use crate::permission::{Permission, allows, require};
 use crate::records::{SignFailure, build_record, date_of, iso_utc, sha256_hex, sign_as_next};
+use crate::registry_link::vn_datetime;
 use crate::summary::missing_vi;
 
 /// Shown for a student who cannot be signed for lack of a personal ID (STORIES #4).
@@ -274,28 +275,53 @@ pub async fn versions(
     Path(code): Path<String>,
 ) -> Result<Page, AppError> {
     let code = parse_student(&code)?;
+    render_versions(&app, &user, &code, None).await
+}
+
+/// The versions page of `code` with an optional notice (already HTML) above the table:
+/// checks [`Permission::ViewStudentRecords`], reads pending revocation requests again
+/// from the registry, then lists every version of the user's school with its signers
+/// (Vietnam time), shortened digest, sync status and revocation state.
+pub(crate) async fn render_versions(
+    app: &AppState,
+    user: &CurrentUser,
+    code: &StudentCode,
+    notice: Option<&str>,
+) -> Result<Page, AppError> {
     require(
         app.store(),
-        &user,
-        Permission::ViewStudentRecords { student: &code },
+        user,
+        Permission::ViewStudentRecords { student: code },
     )
     .await?;
     let store = app.store();
-    let student = store.student(&code).await?;
+    let student = store.student(code).await?;
     let classes: HashMap<ClassId, Class> = store
-        .classes_of_student(&code)
+        .classes_of_student(code)
         .await?
         .into_iter()
         .map(|(c, _)| (c.id, c))
         .filter(|(_, c)| c.school == user.teacher.school)
         .collect();
     let records: Vec<StoredRecord> = store
-        .records_of_student(&code)
+        .records_of_student(code)
         .await?
         .into_iter()
         .filter(|r| classes.contains_key(&r.class))
         .collect();
-    let mut body = format!(
+    let mut body = notice.unwrap_or_default().to_owned();
+    if let Some(note) = crate::revocation::refresh(app, user, code).await? {
+        let _ = write!(body, r#"<p class="warning">{}</p>"#, esc(&note));
+    }
+    let requests: Vec<_> = store
+        .revocation_requests_of_student(code)
+        .await?
+        .into_iter()
+        .filter(|r| classes.contains_key(&r.request.class))
+        .collect();
+    let outbox = store.outbox_of_student(code).await?;
+    let _ = write!(
+        body,
         "<p>Học sinh: <strong>{}</strong> — mã định danh học sinh {}</p>",
         esc(&student.full_name),
         esc(code.as_str())
@@ -303,7 +329,7 @@ pub async fn versions(
     if records.is_empty() {
         body.push_str("<p>Chưa có học bạ nào được lập cho học sinh này.</p>");
     } else {
-        body.push_str(r#"<table class="list"><thead><tr><th>Lớp</th><th>Năm học</th><th>Phiên bản</th><th>Trạng thái</th><th>Người ký</th><th>Mã băm SHA-256</th><th>Thay thế</th><th>Lý do mở khóa</th><th>Tải về</th><th></th></tr></thead><tbody>"#);
+        body.push_str(r#"<table class="list"><thead><tr><th>Lớp</th><th>Năm học</th><th>Phiên bản</th><th>Trạng thái</th><th>Người ký (giờ Việt Nam)</th><th>Mã băm SHA-256</th><th>Thay thế</th><th>Lý do mở khóa</th><th>Đồng bộ CSDL</th><th>Tải về</th><th></th></tr></thead><tbody>"#);
         for r in &records {
             let class_name = classes.get(&r.class).map_or("", |c| c.name.as_str());
             let signers: Vec<String> = r
@@ -314,7 +340,7 @@ pub async fn versions(
                         "{} ({}) {}",
                         esc(&s.name),
                         esc(role_name(&s.role)),
-                        esc(&s.at)
+                        esc(&vn_datetime(&s.at))
                     )
                 })
                 .collect();
@@ -328,7 +354,7 @@ pub async fn versions(
                 String::new()
             };
             if matches!(r.state, RecordState::Signed | RecordState::Synced)
-                && allows(store, &user, Permission::PrintPaperCopy { class: r.class }).await?
+                && allows(store, user, Permission::PrintPaperCopy { class: r.class }).await?
             {
                 let _ = write!(
                     download,
@@ -342,9 +368,9 @@ pub async fn versions(
             let superseded = records
                 .iter()
                 .any(|o| o.class == r.class && o.version > r.version);
-            let unlock = if r.state.is_locked()
+            let mut actions = if r.state.is_locked()
                 && !superseded
-                && allows(store, &user, Permission::UnlockRecord { class: r.class }).await?
+                && allows(store, user, Permission::UnlockRecord { class: r.class }).await?
             {
                 format!(
                     r#"<a href="/students/{}/records/{}/unlock">Mở khóa</a>"#,
@@ -354,34 +380,67 @@ pub async fn versions(
             } else {
                 String::new()
             };
+            actions.push_str(&crate::revocation::cell(app, user, r, !superseded, &requests).await?);
+            let revoked = requests
+                .iter()
+                .any(|q| q.request.record_id == r.id && q.status == store::LinkStatus::Approved);
             let _ = write!(
                 body,
-                r#"<tr data-version="{}"><td>{}</td><td>{}</td><td data-col="version">{}</td><td data-col="state">{}</td><td data-col="signers">{}</td><td><code>{}</code></td><td data-col="supersedes">{}</td><td data-col="unlock-reason">{}</td><td>{download}</td><td>{unlock}</td></tr>"#,
+                r#"<tr data-version="{}"><td>{}</td><td>{}</td><td data-col="version">{}</td><td data-col="state">{}</td><td data-col="signers">{}</td><td>{}</td><td data-col="supersedes">{}</td><td data-col="unlock-reason">{}</td><td data-col="sync">{}</td><td>{download}</td><td>{actions}</td></tr>"#,
                 r.version,
                 esc(class_name),
                 r.year,
                 r.version,
                 state_label(r),
                 signers.join("<br>"),
-                esc(r.sha256.as_deref().unwrap_or("")),
+                short_digest(r.sha256.as_deref().unwrap_or("")),
                 r.supersedes
                     .as_ref()
                     .map_or(String::new(), |(id, d)| format!(
-                        "{}<br><code>{}</code>",
+                        "{}<br>{}",
                         esc(id),
-                        esc(d)
+                        short_digest(d)
                     )),
                 esc(r.unlock_reason.as_deref().unwrap_or("")),
+                sync_status(r, &outbox, revoked),
             );
         }
         body.push_str("</tbody></table>");
     }
-    Ok(page(
-        &user,
-        app.config().demo,
-        "Các phiên bản học bạ",
-        &body,
-    ))
+    Ok(page(user, app.config().demo, "Các phiên bản học bạ", &body))
+}
+
+/// A digest shortened to its first 12 hex digits, the whole value in `title`.
+fn short_digest(digest: &str) -> String {
+    match digest.get(..12) {
+        Some(head) if digest.len() > 16 => {
+            format!(r#"<code title="{}">{}…</code>"#, esc(digest), esc(head))
+        }
+        _ => format!("<code>{}</code>", esc(digest)),
+    }
+}
+
+/// The version's sync status ("Đồng bộ CSDL" column): chưa gửi, đã gửi có biên nhận, bị
+/// từ chối (with the reason) or đã thu hồi; empty before the seal.
+fn sync_status(r: &StoredRecord, outbox: &[store::OutboxEntry], revoked: bool) -> String {
+    if revoked {
+        return "Đã thu hồi".to_owned();
+    }
+    let entry = outbox
+        .iter()
+        .rev()
+        .find(|e| e.record_id == r.id && Some(&e.digest) == r.sha256.as_ref());
+    match entry.map(|e| (e.state, e)) {
+        Some((store::OutboxState::Accepted, _)) => "Đã gửi, có biên nhận".to_owned(),
+        Some((store::OutboxState::Rejected, e)) => format!(
+            "Bị từ chối: {}",
+            esc(e.reject_message.as_deref().unwrap_or_default())
+        ),
+        Some(_) => "Chưa gửi".to_owned(),
+        None if r.state == RecordState::Synced => "Đã gửi, có biên nhận".to_owned(),
+        None if r.state == RecordState::Signed => "Chưa gửi".to_owned(),
+        None => String::new(),
+    }
 }
 
 /// `GET /students/{code}/records/{id}/xml`: the stored bytes of one version.
@@ -806,7 +865,8 @@ async fn render_class(
         },
         id = class.id
     );
-    body.push_str(r#"<table class="list"><thead><tr><th>STT</th><th>Họ và tên</th><th>Trạng thái học bạ</th><th>Phiên bản</th><th>Số chữ ký</th><th></th></tr></thead><tbody>"#);
+    body.push_str(r#"<table class="list"><thead><tr><th>STT</th><th>Họ và tên</th><th>Trạng thái học bạ</th><th>Phiên bản</th><th>Số chữ ký</th><th>Kết quả cuối năm</th><th></th></tr></thead><tbody>"#);
+    let decisions = crate::summer::decisions(app, user, class).await?;
     let mut waiting = 0usize;
     let mut drafts = 0usize;
     for m in store.class_members(class.id).await? {
@@ -839,13 +899,14 @@ async fn render_class(
         };
         let _ = write!(
             body,
-            r#"<tr data-student="{}"><td>{}</td><td class="name">{}</td><td data-col="state">{}</td><td data-col="version">{}</td><td data-col="signatures">{}</td><td><a href="/students/{}/records">Các phiên bản</a></td></tr>"#,
+            r#"<tr data-student="{}"><td>{}</td><td class="name">{}</td><td data-col="state">{}</td><td data-col="version">{}</td><td data-col="signatures">{}</td><td data-col="result">{}</td><td><a href="/students/{}/records">Các phiên bản</a></td></tr>"#,
             esc(code),
             m.roll_no,
             esc(&m.student.full_name),
             esc(state),
             version,
             signatures,
+            esc(decisions.get(code).map_or("", String::as_str)),
             esc(code)
         );
     }
@@ -866,6 +927,7 @@ async fn render_class(
             csrf_field(&user.session.csrf_token)
         );
     }
+    body.push_str(&crate::paper::class_section(app, user, class, &records).await?);
     let title = format!("Học bạ lớp {} — Năm học {}", class.name, class.year);
     let mut p = page(user, app.config().demo, &title, &body);
     p.status = status;

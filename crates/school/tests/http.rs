@@ -1955,6 +1955,12 @@ async fn two_batch_signings_at_once_sign_each_record_exactly_once() {
 // ---------------------------------------------------------------------------------------
 // Excel: class lists, score sheets, summaries (issue 5 item 6, stories 1 and 6).
 
+#[path = "http/admin.rs"]
+mod admin;
+
+#[path = "http/summer.rs"]
+mod summer;
+
 mod excel {
     use super::*;
     use calamine::{Data, Reader, Xlsx};
@@ -4521,3 +4527,7 @@ mod paper {
         assert_eq!(who, ["ht.a", "vt.a"]);
     }
 }
+#[path = "http/paper_batch.rs"]
+mod paper_batch;
+#[path = "http/registry_link.rs"]
+mod registry_link;

@@ -1,18 +1,24 @@
 //! Assessment inputs: TT22 / TT43 scores and comments, conduct, absences, summer results,
 //! TT27 evaluations; per-enrolment writes, all-or-nothing class sheets, and the one-call
 //! read of everything a student's year needs.
+//!
+//! The per-enrolment `set_*` writers are for seeding and tools: they neither write the
+//! audit log nor check locks. The school application saves through the `*_audited`
+//! functions, which append their audit entries and refuse to change a student whose
+//! current record is locked ([`Error::Locked`]), both in the save's own transaction.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use domain::{Score, StudentCode};
 
+use crate::audit::{AuditAction, AuditChange, AuditStamp, append_audit, score_text};
 use crate::row::{self, RowExt, class_columns, student_columns};
 use crate::sheets::SheetMarks;
 use crate::{
     Absences, ClassId, CommentResult, ConductEntry, ConductRating, EnrolmentKey, Error,
-    QualityItem, QualityRating, Result, RetakeResult, RetrainedConduct, ScoreSheetRow, Semester,
-    Store, SubjectCode, SubjectComment, SubjectScores, SummerRetake, Term, Tt27Level, Tt27Period,
-    Tt27Quality, Tt27SubjectEvaluation, YearInputs, dispatch,
+    QualityItem, QualityRating, RecordState, Result, RetakeResult, RetrainedConduct, ScoreSheetRow,
+    Semester, Store, SubjectCode, SubjectComment, SubjectScores, SummerRetake, Term, Tt27Level,
+    Tt27Period, Tt27Quality, Tt27SubjectEvaluation, YearInputs, dispatch,
 };
 
 /// The most regular scores one subject may have in one semester.
@@ -93,7 +99,8 @@ impl Store {
     /// Replaces the whole score sheet of one subject and semester in a class: every
     /// existing row of that sheet is deleted and `rows` are written, all or nothing. If
     /// any row fails (a student not enrolled in the class: [`Error::NotFound`]; too many
-    /// regular scores: [`Error::Invalid`]) nothing changes.
+    /// regular scores: [`Error::Invalid`]; a change to a student whose record is locked:
+    /// [`Error::Locked`]) nothing changes.
     pub async fn replace_score_sheet(
         &self,
         class: ClassId,
@@ -184,7 +191,8 @@ impl Store {
     }
 
     /// Replaces the comment-only results of one subject and semester for a whole class,
-    /// all or nothing (`true` is Đạt). [`Error::NotFound`] if a student is not enrolled.
+    /// all or nothing (`true` is Đạt). [`Error::NotFound`] if a student is not enrolled,
+    /// [`Error::Locked`] if a result of a student whose record is locked would change.
     pub async fn replace_comment_sheet(
         &self,
         class: ClassId,
@@ -679,4 +687,430 @@ pub(crate) fn retake_columns(result: RetakeResult) -> (Option<i16>, Option<bool>
         RetakeResult::Score(s) => (Some(tenths(s)), None),
         RetakeResult::Passed(p) => (None, Some(p)),
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Locked records: the check every audited save makes inside its own transaction.
+
+/// The statement that reads the record versions of a class inside a save's transaction.
+///
+/// SQLite: the save runs in `BEGIN IMMEDIATE`, so it holds the database's write lock
+/// from its first statement; a signature (the only move into a locked state) cannot
+/// commit between this read and the save's commit, a plain `SELECT` suffices.
+///
+/// PostgreSQL: `FOR SHARE` locks the rows read. A signature moves a record into a locked
+/// state with a compare-and-set `UPDATE` of exactly such a row
+/// ([`Store::add_signature`]), which needs the row exclusively: if the save read first,
+/// the signature waits until the save commits (the save happened while the record was
+/// open); if the signature updated first, this read waits for it to commit and then sees
+/// the new state, and the save is refused. A share lock rather than `FOR UPDATE` lets
+/// saves of the same class run side by side until they queue on the audit head.
+pub(crate) trait LockingRead: sqlx::Database {
+    /// `SELECT student_code, version, state FROM records WHERE class_id = $1 …`.
+    const CLASS_RECORDS: &'static str;
+}
+
+impl LockingRead for sqlx::Sqlite {
+    const CLASS_RECORDS: &'static str =
+        "SELECT student_code, version, state FROM records WHERE class_id = $1";
+}
+
+impl LockingRead for sqlx::Postgres {
+    const CLASS_RECORDS: &'static str =
+        "SELECT student_code, version, state FROM records WHERE class_id = $1 FOR SHARE";
+}
+
+/// The backend's [`LockingRead::CLASS_RECORDS`], chosen by the transaction's type.
+pub(crate) fn class_records_sql<DB: LockingRead>(_tx: &sqlx::Transaction<'_, DB>) -> &'static str {
+    DB::CLASS_RECORDS
+}
+
+/// The students whose latest record version in the class is locked, per
+/// [`crate::RecordState::is_locked`] (the one definition), from the rows of
+/// [`LockingRead::CLASS_RECORDS`].
+pub(crate) fn locked_of<R: RowExt>(rows: &[R]) -> Result<BTreeSet<String>> {
+    let mut latest: BTreeMap<String, (i64, RecordState)> = BTreeMap::new();
+    for r in rows {
+        let version = r.int("version")?;
+        let state = row::code(&r.text("state")?, "record state", RecordState::from_code)?;
+        let entry = latest
+            .entry(r.text("student_code")?)
+            .or_insert((version, state));
+        if version > entry.0 {
+            *entry = (version, state);
+        }
+    }
+    Ok(latest
+        .into_iter()
+        .filter(|(_, (_, state))| state.is_locked())
+        .map(|(student, _)| student)
+        .collect())
+}
+
+/// Reads, on the open transaction `$tx` (either backend), the students of class `$class`
+/// whose current record is locked, locking the rows on PostgreSQL (see
+/// [`LockingRead`]). Evaluates to `Result<BTreeSet<String>>` of student codes.
+macro_rules! locked_in_class {
+    ($tx:ident, $class:expr) => {
+        async {
+            let class: $crate::ClassId = $class;
+            let sql = $crate::assessment::class_records_sql(&$tx);
+            let rows = sqlx::query(sql).bind(class.0).fetch_all(&mut *$tx).await?;
+            $crate::assessment::locked_of(&rows)
+        }
+        .await
+    };
+}
+pub(crate) use locked_in_class;
+
+/// [`Error::Locked`] for the first change about a student in `locked`: a save may
+/// rewrite a locked student's values unchanged, never change them.
+pub(crate) fn refuse_locked(changes: &[AuditChange], locked: &BTreeSet<String>) -> Result<()> {
+    match changes
+        .iter()
+        .filter_map(|c| c.student.as_ref())
+        .find(|s| locked.contains(s.as_str()))
+    {
+        Some(student) => Err(Error::Locked {
+            student: student.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Audited saves of the homeroom teacher's pages.
+
+/// What a save does with one stored value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueEdit<T> {
+    /// Leave the stored value as it is.
+    Keep,
+    /// Remove the stored value.
+    Clear,
+    /// Store this value.
+    Set(T),
+}
+
+/// One student's line of "Tổng hợp kết quả" to save.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HomeroomRow {
+    /// The student (enrolled in the class).
+    pub student: StudentCode,
+    /// Conduct of HK I and HK II.
+    pub conduct: [ValueEdit<ConductRating>; 2],
+    /// Absences of the year; `None` leaves what is stored as it is.
+    pub absences: Option<Absences>,
+}
+
+impl Store {
+    /// Saves the homeroom summary rows of a class in **one transaction**: conduct is set,
+    /// cleared or kept per [`ValueEdit`], absences set when given; only the values that
+    /// change are written, each with its audit entry stamped with `stamp` (`conduct.set`
+    /// on `HKn/rl`, old → new, new empty when cleared; `absences.set` on `np` / `kp`).
+    /// All or nothing: [`Error::NotFound`] when a student is not enrolled in the class,
+    /// [`Error::Locked`] when a value of a student whose current record is locked would
+    /// change (checked in the same transaction, under a share lock on the class's record
+    /// rows on PostgreSQL).
+    pub async fn save_homeroom_rows_audited(
+        &self,
+        class: ClassId,
+        rows: &[HomeroomRow],
+        stamp: &AuditStamp,
+    ) -> Result<()> {
+        dispatch!(self, |pool, begin| {
+            let mut tx = pool.begin_with(begin).await?;
+            let locked = locked_in_class!(tx, class)?;
+            let mut changes = Vec::new();
+            for r in rows {
+                let student = r.student.as_str();
+                let enrolled = sqlx::query(
+                    "SELECT 1 AS one FROM enrolments WHERE student_code = $1 AND class_id = $2",
+                )
+                .bind(student)
+                .bind(class.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if enrolled.is_none() {
+                    return Err(Error::not_found(format!(
+                        "student {} in class {class}",
+                        r.student
+                    )));
+                }
+                let change =
+                    |action, field: String, old: Option<String>, new: Option<String>| AuditChange {
+                        student: Some(r.student.clone()),
+                        class: Some(class),
+                        action,
+                        field,
+                        old,
+                        new,
+                    };
+                for (semester, edit) in [Semester::First, Semester::Second]
+                    .into_iter()
+                    .zip(r.conduct)
+                {
+                    if edit == ValueEdit::Keep {
+                        continue;
+                    }
+                    let old = sqlx::query(
+                        "SELECT rating FROM conduct \
+                         WHERE student_code = $1 AND class_id = $2 AND semester = $3",
+                    )
+                    .bind(student)
+                    .bind(class.0)
+                    .bind(semester.number())
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|row| row.text("rating"))
+                    .transpose()?;
+                    let new = match edit {
+                        ValueEdit::Set(rating) => Some(rating.code().to_owned()),
+                        ValueEdit::Clear | ValueEdit::Keep => None,
+                    };
+                    if old == new {
+                        continue;
+                    }
+                    match &new {
+                        Some(code) => {
+                            sqlx::query(
+                                "INSERT INTO conduct (student_code, class_id, semester, rating) \
+                                 VALUES ($1, $2, $3, $4) \
+                                 ON CONFLICT (student_code, class_id, semester) \
+                                 DO UPDATE SET rating = excluded.rating",
+                            )
+                            .bind(student)
+                            .bind(class.0)
+                            .bind(semester.number())
+                            .bind(code.as_str())
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                        None => {
+                            sqlx::query(
+                                "DELETE FROM conduct \
+                                 WHERE student_code = $1 AND class_id = $2 AND semester = $3",
+                            )
+                            .bind(student)
+                            .bind(class.0)
+                            .bind(semester.number())
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                    }
+                    changes.push(change(
+                        AuditAction::ConductSet,
+                        format!("HK{}/rl", semester.number()),
+                        old,
+                        new,
+                    ));
+                }
+                let Some(new) = r.absences else { continue };
+                let old = sqlx::query(
+                    "SELECT excused_days, unexcused_days FROM absences \
+                     WHERE student_code = $1 AND class_id = $2",
+                )
+                .bind(student)
+                .bind(class.0)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|row| Ok::<_, Error>((row.int("excused_days")?, row.int("unexcused_days")?)))
+                .transpose()?;
+                let new_days = (i64::from(new.excused_days), i64::from(new.unexcused_days));
+                if old == Some(new_days) {
+                    continue;
+                }
+                sqlx::query(
+                    "INSERT INTO absences (student_code, class_id, excused_days, unexcused_days) \
+                     VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (student_code, class_id) DO UPDATE SET \
+                     excused_days = excluded.excused_days, \
+                     unexcused_days = excluded.unexcused_days",
+                )
+                .bind(student)
+                .bind(class.0)
+                .bind(days(new.excused_days)?)
+                .bind(days(new.unexcused_days)?)
+                .execute(&mut *tx)
+                .await?;
+                for (field, before, after) in [
+                    ("np", old.map(|o| o.0), new_days.0),
+                    ("kp", old.map(|o| o.1), new_days.1),
+                ] {
+                    if before != Some(after) {
+                        changes.push(change(
+                            AuditAction::AbsencesSet,
+                            field.to_owned(),
+                            before.map(|d| d.to_string()),
+                            Some(after.to_string()),
+                        ));
+                    }
+                }
+            }
+            refuse_locked(&changes, &locked)?;
+            append_audit!(tx, stamp, &changes)?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Saves one student's summer results ("Kết quả kiểm tra lại / rèn luyện hè", TT22
+    /// art. 13–14) in **one transaction**: each retake is written (or overwritten) for
+    /// its subject, and the retrained conduct when given; other stored summer results are
+    /// left as they are. One audit entry per value that changes, stamped with `stamp`:
+    /// `score.set` on `SUBJECT/he/ktl` (values `6.5 2026-07-20`: score and date),
+    /// `result.set` on `SUBJECT/he/kq` (`dat 2026-07-20` / `chua_dat …`), `conduct.set`
+    /// on `he/rl` (`dat 2026-07-20`, …).
+    ///
+    /// All or nothing: [`Error::NotFound`] when the student is not enrolled in the class,
+    /// [`Error::Invalid`] when a subject is given twice, [`Error::Locked`] when the
+    /// student's current record in the class is locked (checked in the same transaction,
+    /// under a share lock on the class's record rows on PostgreSQL).
+    pub async fn save_summer_results_audited(
+        &self,
+        key: &EnrolmentKey,
+        retakes: &[SummerRetake],
+        retrained: Option<RetrainedConduct>,
+        stamp: &AuditStamp,
+    ) -> Result<()> {
+        let mut subjects: Vec<&str> = retakes.iter().map(|r| r.subject.as_str()).collect();
+        subjects.sort_unstable();
+        if subjects.windows(2).any(|w| w[0] == w[1]) {
+            return Err(Error::invalid("a subject retaken twice"));
+        }
+        let (student, class) = (key.student.as_str(), key.class);
+        dispatch!(self, |pool, begin| {
+            let mut tx = pool.begin_with(begin).await?;
+            let enrolled = sqlx::query(
+                "SELECT 1 AS one FROM enrolments WHERE student_code = $1 AND class_id = $2",
+            )
+            .bind(student)
+            .bind(class.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if enrolled.is_none() {
+                return Err(Error::not_found(format!(
+                    "student {} in class {class}",
+                    key.student
+                )));
+            }
+            if locked_in_class!(tx, class)?.contains(student) {
+                return Err(Error::Locked {
+                    student: key.student.clone(),
+                });
+            }
+            let mut changes = Vec::new();
+            let change =
+                |action, field: String, old: Option<String>, new: Option<String>| AuditChange {
+                    student: Some(key.student.clone()),
+                    class: Some(class),
+                    action,
+                    field,
+                    old,
+                    new,
+                };
+            let mut before: BTreeMap<String, String> = BTreeMap::new();
+            for r in sqlx::query(
+                "SELECT subject_code, tenths, passed, assessed_on FROM summer_retakes \
+                 WHERE student_code = $1 AND class_id = $2",
+            )
+            .bind(student)
+            .bind(class.0)
+            .fetch_all(&mut *tx)
+            .await?
+            {
+                let value = match (r.opt_int("tenths")?, r.opt_bool("passed")?) {
+                    (Some(t), _) => score_text(t),
+                    (None, Some(p)) => passed_code(p).to_owned(),
+                    (None, None) => String::new(),
+                };
+                before.insert(
+                    r.text("subject_code")?,
+                    format!("{value} {}", r.text("assessed_on")?),
+                );
+            }
+            for retake in retakes {
+                let (score, passed) = retake_columns(retake.result);
+                sqlx::query(
+                    "INSERT INTO summer_retakes \
+                     (student_code, class_id, subject_code, tenths, passed, assessed_on) \
+                     VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (student_code, class_id, subject_code) DO UPDATE SET \
+                     tenths = excluded.tenths, passed = excluded.passed, \
+                     assessed_on = excluded.assessed_on",
+                )
+                .bind(student)
+                .bind(class.0)
+                .bind(retake.subject.as_str())
+                .bind(score)
+                .bind(passed)
+                .bind(retake.assessed_on.to_string())
+                .execute(&mut *tx)
+                .await?;
+                let (action, field, value) = match retake.result {
+                    RetakeResult::Score(s) => (
+                        AuditAction::ScoreSet,
+                        "ktl",
+                        score_text(i64::from(tenths(s))),
+                    ),
+                    RetakeResult::Passed(p) => {
+                        (AuditAction::ResultSet, "kq", passed_code(p).to_owned())
+                    }
+                };
+                let new = format!("{value} {}", retake.assessed_on);
+                let old = before.get(retake.subject.as_str()).cloned();
+                if old.as_deref() != Some(new.as_str()) {
+                    changes.push(change(
+                        action,
+                        format!("{}/he/{field}", retake.subject),
+                        old,
+                        Some(new),
+                    ));
+                }
+            }
+            if let Some(conduct) = retrained {
+                let old = sqlx::query(
+                    "SELECT rating, assessed_on FROM summer_conduct \
+                     WHERE student_code = $1 AND class_id = $2",
+                )
+                .bind(student)
+                .bind(class.0)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| {
+                    Ok::<_, Error>(format!("{} {}", r.text("rating")?, r.text("assessed_on")?))
+                })
+                .transpose()?;
+                sqlx::query(
+                    "INSERT INTO summer_conduct (student_code, class_id, rating, assessed_on) \
+                     VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (student_code, class_id) DO UPDATE SET \
+                     rating = excluded.rating, assessed_on = excluded.assessed_on",
+                )
+                .bind(student)
+                .bind(class.0)
+                .bind(conduct.rating.code())
+                .bind(conduct.assessed_on.to_string())
+                .execute(&mut *tx)
+                .await?;
+                let new = format!("{} {}", conduct.rating.code(), conduct.assessed_on);
+                if old.as_deref() != Some(new.as_str()) {
+                    changes.push(change(
+                        AuditAction::ConductSet,
+                        "he/rl".to_owned(),
+                        old,
+                        Some(new),
+                    ));
+                }
+            }
+            append_audit!(tx, stamp, &changes)?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+}
+
+/// A comment result as the audit log writes it.
+fn passed_code(passed: bool) -> &'static str {
+    if passed { "dat" } else { "chua_dat" }
 }

@@ -44,10 +44,9 @@ use std::str::FromStr;
 use domain::StudentCode;
 use sha2::{Digest, Sha256};
 
-use crate::assessment::days;
 use crate::row::{self, RowExt};
 use crate::{
-    Absences, ClassId, ConductRating, Error, Result, SchoolId, Semester, Store, TeacherId, dispatch,
+    Absences, ClassId, ConductRating, Error, Result, SchoolId, Store, TeacherId, dispatch,
 };
 
 /// The `prev_hash` of the first entry: 64 zeros.
@@ -227,6 +226,40 @@ actions! {
     Tt27OutstandingSet = "tt27.outstanding.set",
     /// A paper copy printed (STORIES #17): field `record`, new value `ID vN`.
     RecordPrint = "record.print",
+    /// An account created by the school admin ("Tài khoản giáo viên"): field
+    /// `account/USERNAME`, new value the role codes joined by `,`.
+    AccountCreate = "account.create",
+    /// An account's roles changed by the school admin: field `account/USERNAME/roles`,
+    /// values the role codes joined by `,`.
+    AccountRoles = "account.roles",
+    /// A first-login password issued (account created or password reset): field
+    /// `account/USERNAME/password`, never any value.
+    PasswordIssue = "password.issue",
+    /// A class's homeroom teacher set or cleared ("Phân công giảng dạy"): field `gvcn`,
+    /// values usernames.
+    HomeroomSet = "class.homeroom.set",
+    /// Who teaches a subject in a class ("Phân công giảng dạy"): field `SUBJECT/gv`,
+    /// values usernames joined by `,`.
+    AssignmentSet = "class.assignment.set",
+    /// A student's personal ID entered ("Chưa có mã định danh"): field `personal_id`,
+    /// new value the 12 digits.
+    PersonalIdSet = "student.personal_id.set",
+    /// A school year created by a school admin ("Năm học"): field `school_year`, new
+    /// value `YYYY-YYYY FIRST_DAY LAST_DAY`.
+    SchoolYearCreate = "school_year.create",
+    /// An account locked by the school admin ("Khóa tài khoản"): its password removed and
+    /// its sessions ended; field `account/USERNAME/password`, never any value. A new
+    /// first-login password (`password.issue`) opens it again.
+    AccountLock = "account.lock",
+    /// The school's registry token set or replaced ("Kết nối CSDL"): field
+    /// `registry/token`, new value `…` and its last 4 characters, never the token.
+    RegistryTokenSet = "registry.token.set",
+    /// A certificate uploaded and submitted to the registry ("Chứng thư số"): field
+    /// `certificate/KIND`, new value the SHA-256 fingerprint.
+    CertificateSubmit = "certificate.submit",
+    /// "Đề nghị thu hồi" of a synced record sent to the registry: field `record`, old
+    /// `ID DIGEST`, new `revocation REGISTRY_ID`; the reason is the entry's reason.
+    RevocationRequest = "record.revocation.request",
 }
 
 impl fmt::Display for AuditAction {
@@ -531,114 +564,27 @@ pub struct SummaryRow {
 impl Store {
     /// Saves the homeroom summary rows of a class in **one transaction**, writing only the
     /// values that change, each with its audit entry (`conduct.set` on `HKn/rl`,
-    /// `absences.set` on `np` / `kp`) stamped with `stamp`. All or nothing:
-    /// [`Error::NotFound`] when a student is not enrolled in the class.
+    /// `absences.set` on `np` / `kp`) stamped with `stamp`: a
+    /// [`Store::save_homeroom_rows_audited`] where `None` keeps the stored conduct. All or
+    /// nothing: [`Error::NotFound`] when a student is not enrolled in the class,
+    /// [`Error::Locked`] when a value of a student whose record is locked would change.
     pub async fn save_class_summary_audited(
         &self,
         class: ClassId,
         rows: &[SummaryRow],
         stamp: &AuditStamp,
     ) -> Result<()> {
-        dispatch!(self, |pool, begin| {
-            let mut tx = pool.begin_with(begin).await?;
-            let mut changes = Vec::new();
-            for r in rows {
-                let student = r.student.as_str();
-                let change =
-                    |action, field: &str, old: Option<String>, new: Option<String>| AuditChange {
-                        student: Some(r.student.clone()),
-                        class: Some(class),
-                        action,
-                        field: field.to_owned(),
-                        old,
-                        new,
-                    };
-                for (semester, rating) in [Semester::First, Semester::Second]
-                    .into_iter()
-                    .zip(r.conduct)
-                {
-                    let Some(rating) = rating else { continue };
-                    let old = sqlx::query(
-                        "SELECT rating FROM conduct \
-                         WHERE student_code = $1 AND class_id = $2 AND semester = $3",
-                    )
-                    .bind(student)
-                    .bind(class.0)
-                    .bind(semester.number())
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .map(|row| row.text("rating"))
-                    .transpose()?;
-                    if old.as_deref() == Some(rating.code()) {
-                        continue;
-                    }
-                    sqlx::query(
-                        "INSERT INTO conduct (student_code, class_id, semester, rating) \
-                         VALUES ($1, $2, $3, $4) \
-                         ON CONFLICT (student_code, class_id, semester) \
-                         DO UPDATE SET rating = excluded.rating",
-                    )
-                    .bind(student)
-                    .bind(class.0)
-                    .bind(semester.number())
-                    .bind(rating.code())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| not_enrolled(e, &r.student, class))?;
-                    changes.push(change(
-                        AuditAction::ConductSet,
-                        &format!("HK{}/rl", semester.number()),
-                        old,
-                        Some(rating.code().to_owned()),
-                    ));
-                }
-                let Some(new) = r.absences else { continue };
-                let old = sqlx::query(
-                    "SELECT excused_days, unexcused_days FROM absences \
-                     WHERE student_code = $1 AND class_id = $2",
-                )
-                .bind(student)
-                .bind(class.0)
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|row| Ok::<_, Error>((row.int("excused_days")?, row.int("unexcused_days")?)))
-                .transpose()?;
-                let new_days = (i64::from(new.excused_days), i64::from(new.unexcused_days));
-                if old == Some(new_days) {
-                    continue;
-                }
-                sqlx::query(
-                    "INSERT INTO absences (student_code, class_id, excused_days, unexcused_days) \
-                     VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (student_code, class_id) DO UPDATE SET \
-                     excused_days = excluded.excused_days, \
-                     unexcused_days = excluded.unexcused_days",
-                )
-                .bind(student)
-                .bind(class.0)
-                .bind(days(new.excused_days)?)
-                .bind(days(new.unexcused_days)?)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| not_enrolled(e, &r.student, class))?;
-                for (field, before, after) in [
-                    ("np", old.map(|o| o.0), new_days.0),
-                    ("kp", old.map(|o| o.1), new_days.1),
-                ] {
-                    if before != Some(after) {
-                        changes.push(change(
-                            AuditAction::AbsencesSet,
-                            field,
-                            before.map(|d| d.to_string()),
-                            Some(after.to_string()),
-                        ));
-                    }
-                }
-            }
-            append_audit!(tx, stamp, &changes)?;
-            tx.commit().await?;
-            Ok(())
-        })
+        let rows: Vec<crate::HomeroomRow> = rows
+            .iter()
+            .map(|r| crate::HomeroomRow {
+                student: r.student.clone(),
+                conduct: r
+                    .conduct
+                    .map(|c| c.map_or(crate::ValueEdit::Keep, crate::ValueEdit::Set)),
+                absences: r.absences,
+            })
+            .collect();
+        self.save_homeroom_rows_audited(class, &rows, stamp).await
     }
 
     /// Sets the password hash of an account and, in the same transaction, appends a
@@ -672,14 +618,6 @@ impl Store {
             tx.commit().await?;
             Ok(())
         })
-    }
-}
-
-/// A foreign-key failure on an enrolment means the student is not in the class.
-fn not_enrolled(e: sqlx::Error, student: &StudentCode, class: ClassId) -> Error {
-    match Error::from(e) {
-        Error::NotFound { .. } => Error::not_found(format!("student {student} in class {class}")),
-        other => other,
     }
 }
 

@@ -30,6 +30,14 @@ pub enum Error {
         /// Which value and why.
         what: String,
     },
+    /// A write would change the inputs of a student whose current record in the class is
+    /// locked (being signed, signed or synced, see [`crate::RecordState::is_locked`]);
+    /// nothing was written. The record must be unlocked ("Mở khóa") first.
+    #[error("the record of student {student} is locked")]
+    Locked {
+        /// The first locked student the write would have changed.
+        student: domain::StudentCode,
+    },
     /// An embedded migration could not be applied.
     #[error("database migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),

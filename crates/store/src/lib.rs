@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod admin;
 mod assessment;
 mod audit;
 mod batch;
@@ -13,6 +14,7 @@ mod outbox;
 mod people;
 mod records;
 mod registry;
+mod registry_link;
 mod reports;
 mod row;
 mod schools;
@@ -30,7 +32,8 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use assessment::MAX_REGULAR_SCORES;
+pub use admin::ClassTeaching;
+pub use assessment::{HomeroomRow, MAX_REGULAR_SCORES, ValueEdit};
 pub use audit::{
     Actor, AuditAction, AuditBreak, AuditChange, AuditCheck, AuditEntry, AuditStamp, AuditTime,
     BreakReason, GENESIS_HASH, InvalidAuditTime, SummaryRow,
@@ -46,6 +49,10 @@ pub use records::{
 pub use registry::{
     Ingested, NewRegistryRecord, NewRegistrySchool, NewSealApproval, RegistryRecord,
     RegistrySchool, RegistryStatus, SealApproval,
+};
+pub use registry_link::{
+    CertificateKind, LinkStatus, MAX_REGISTRY_TOKEN, NewRevocationRequest, NewSchoolCertificate,
+    RevocationRequest, SchoolCertificate, token_hint,
 };
 pub use reports::{ClassSize, SchoolCounts, TableCounts};
 pub use sessions::{NewSession, Session};

@@ -50,6 +50,16 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "revocation lookup",
         include_str!("../migrations/sqlite/0008_revocation_lookup.sql"),
     ),
+    (
+        9,
+        "issued passwords",
+        include_str!("../migrations/sqlite/0009_issued_passwords.sql"),
+    ),
+    (
+        10,
+        "registry link",
+        include_str!("../migrations/sqlite/0010_registry_link.sql"),
+    ),
 ];
 
 /// `(version, description, SQL)` for PostgreSQL, in order; same versions as [`SQLITE`].
@@ -93,6 +103,16 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         8,
         "revocation lookup",
         include_str!("../migrations/postgres/0008_revocation_lookup.sql"),
+    ),
+    (
+        9,
+        "issued passwords",
+        include_str!("../migrations/postgres/0009_issued_passwords.sql"),
+    ),
+    (
+        10,
+        "registry link",
+        include_str!("../migrations/postgres/0010_registry_link.sql"),
     ),
 ];
 

@@ -170,19 +170,57 @@ impl Store {
         lease_secs: i64,
         limit: u32,
     ) -> Result<Vec<ClaimedEntry>> {
+        self.claim(worker, now, lease_secs, limit, false).await
+    }
+
+    /// [`Store::claim_outbox`] restricted to the entries of schools that have their own
+    /// registry token ("Kết nối CSDL", migration 0010): the sender's claim when the server
+    /// has no default token, so the other schools' entries wait untouched.
+    pub async fn claim_outbox_of_linked_schools(
+        &self,
+        worker: &str,
+        now: i64,
+        lease_secs: i64,
+        limit: u32,
+    ) -> Result<Vec<ClaimedEntry>> {
+        self.claim(worker, now, lease_secs, limit, true).await
+    }
+
+    async fn claim(
+        &self,
+        worker: &str,
+        now: i64,
+        lease_secs: i64,
+        limit: u32,
+        only_linked: bool,
+    ) -> Result<Vec<ClaimedEntry>> {
         let at = iso(now);
-        dispatch!(self, |pool, _begin| {
-            let due = sqlx::query(concat!(
+        // Static SQL only: the two variants differ by one condition.
+        let select = if only_linked {
+            concat!(
+                "SELECT student_code, digest, state, claimed_until FROM outbox o \
+                 WHERE ((state = 'pending' AND next_attempt_at <= $1) \
+                 OR (state = 'sent' AND claimed_until <= $1)) AND ",
+                not_superseded!(),
+                " AND o.class_id IN (SELECT c.id FROM classes c \
+                 JOIN school_registry_tokens t ON t.school_id = c.school_id) \
+                 ORDER BY next_attempt_at, created_at LIMIT $2"
+            )
+        } else {
+            concat!(
                 "SELECT student_code, digest, state, claimed_until FROM outbox o \
                  WHERE ((state = 'pending' AND next_attempt_at <= $1) \
                  OR (state = 'sent' AND claimed_until <= $1)) AND ",
                 not_superseded!(),
                 " ORDER BY next_attempt_at, created_at LIMIT $2"
-            ))
-            .bind(now)
-            .bind(i64::from(limit))
-            .fetch_all(pool)
-            .await?;
+            )
+        };
+        dispatch!(self, |pool, _begin| {
+            let due = sqlx::query(select)
+                .bind(now)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?;
             let mut claimed = Vec::new();
             for d in &due {
                 let student = d.text("student_code")?;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use domain::StudentCode;
 
-use crate::assessment::{check_regular, tenths};
+use crate::assessment::{check_regular, locked_in_class, refuse_locked, tenths};
 use crate::audit::{AuditAction, AuditChange, AuditStamp, append_audit, score_text};
 use crate::row::{self, RowExt};
 use crate::{ClassId, Error, Result, ScoreSheetRow, Semester, Store, SubjectCode, Term, dispatch};
@@ -67,7 +67,10 @@ impl Store {
     /// is written (or overwritten) as the student's comment for the semester's term.
     /// All or nothing: [`Error::NotFound`] when the class does not exist or a student is
     /// not enrolled in it, [`Error::Invalid`] for too many regular scores or a comment
-    /// over 2000 characters; nothing changes then.
+    /// over 2000 characters, [`Error::Locked`] when a value of a student whose current
+    /// record is locked would change (a locked student's row may be given unchanged:
+    /// the sheet is replaced whole); nothing changes then. The lock is checked in the
+    /// same transaction as the write.
     ///
     /// Writes no audit entry: the school application uses
     /// [`Store::save_subject_sheet_audited`].
@@ -125,74 +128,75 @@ impl Store {
             if found.is_none() {
                 return Err(Error::not_found(format!("class {class}")));
             }
-            // What the sheet holds before the change, for the audit entries.
-            let before = match stamp {
-                None => SheetCells::default(),
-                Some(_) => {
-                    let mut cells = SheetCells::default();
-                    let heads = sqlx::query(
-                        "SELECT student_code, midterm, final FROM subject_scores \
+            let locked = locked_in_class!(tx, class)?;
+            // What the sheet holds before the change: the audit entries and the lock
+            // check compare the new values with it.
+            let before = {
+                let mut cells = SheetCells::default();
+                let heads = sqlx::query(
+                    "SELECT student_code, midterm, final FROM subject_scores \
                          WHERE class_id = $1 AND subject_code = $2 AND semester = $3",
-                    )
-                    .bind(class.0)
-                    .bind(subject)
-                    .bind(semester)
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    for h in &heads {
-                        let row = cells.scores.entry(h.text("student_code")?).or_default();
-                        row.midterm = h.opt_int("midterm")?;
-                        row.final_exam = h.opt_int("final")?;
-                    }
-                    let regular = sqlx::query(
-                        "SELECT student_code, tenths FROM regular_scores \
+                )
+                .bind(class.0)
+                .bind(subject)
+                .bind(semester)
+                .fetch_all(&mut *tx)
+                .await?;
+                for h in &heads {
+                    let row = cells.scores.entry(h.text("student_code")?).or_default();
+                    row.midterm = h.opt_int("midterm")?;
+                    row.final_exam = h.opt_int("final")?;
+                }
+                let regular = sqlx::query(
+                    "SELECT student_code, tenths FROM regular_scores \
                          WHERE class_id = $1 AND subject_code = $2 AND semester = $3 \
                          ORDER BY student_code, ordinal",
-                    )
-                    .bind(class.0)
-                    .bind(subject)
-                    .bind(semester)
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    for r in &regular {
-                        cells
-                            .scores
-                            .entry(r.text("student_code")?)
-                            .or_default()
-                            .regular
-                            .push(r.int("tenths")?);
-                    }
-                    let results = sqlx::query(
-                        "SELECT student_code, passed FROM comment_results \
-                         WHERE class_id = $1 AND subject_code = $2 AND semester = $3",
-                    )
-                    .bind(class.0)
-                    .bind(subject)
-                    .bind(semester)
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    for r in &results {
-                        cells
-                            .results
-                            .insert(r.text("student_code")?, r.boolean("passed")?);
-                    }
-                    let bodies = sqlx::query(
-                        "SELECT student_code, body FROM subject_comments \
-                         WHERE class_id = $1 AND subject_code = $2 AND term = $3",
-                    )
-                    .bind(class.0)
-                    .bind(subject)
-                    .bind(term)
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    for r in &bodies {
-                        cells
-                            .comments
-                            .insert(r.text("student_code")?, r.text("body")?);
-                    }
+                )
+                .bind(class.0)
+                .bind(subject)
+                .bind(semester)
+                .fetch_all(&mut *tx)
+                .await?;
+                for r in &regular {
                     cells
+                        .scores
+                        .entry(r.text("student_code")?)
+                        .or_default()
+                        .regular
+                        .push(r.int("tenths")?);
                 }
+                let results = sqlx::query(
+                    "SELECT student_code, passed FROM comment_results \
+                         WHERE class_id = $1 AND subject_code = $2 AND semester = $3",
+                )
+                .bind(class.0)
+                .bind(subject)
+                .bind(semester)
+                .fetch_all(&mut *tx)
+                .await?;
+                for r in &results {
+                    cells
+                        .results
+                        .insert(r.text("student_code")?, r.boolean("passed")?);
+                }
+                let bodies = sqlx::query(
+                    "SELECT student_code, body FROM subject_comments \
+                         WHERE class_id = $1 AND subject_code = $2 AND term = $3",
+                )
+                .bind(class.0)
+                .bind(subject)
+                .bind(term)
+                .fetch_all(&mut *tx)
+                .await?;
+                for r in &bodies {
+                    cells
+                        .comments
+                        .insert(r.text("student_code")?, r.text("body")?);
+                }
+                cells
             };
+            let changes = sheet_changes(class, subject, semester, term, &before, marks, comments);
+            refuse_locked(&changes, &locked)?;
             match marks {
                 SheetMarks::Scores(rows) => {
                     sqlx::query(
@@ -282,8 +286,6 @@ impl Store {
                 .map_err(|e| not_enrolled(e, student, class))?;
             }
             if let Some(stamp) = stamp {
-                let changes =
-                    sheet_changes(class, subject, semester, term, &before, marks, comments);
                 append_audit!(tx, stamp, &changes)?;
             }
             tx.commit().await?;

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use domain::StudentCode;
 
-use crate::assessment::days;
+use crate::assessment::{days, locked_in_class, refuse_locked};
 use crate::audit::{AuditAction, AuditChange, AuditStamp, append_audit};
 use crate::row::{self, RowExt};
 use crate::{
@@ -171,7 +171,8 @@ impl Store {
     /// audit entry per changed cell (`SUBJECT/PERIOD/muc`, `…/kt`, `…/nx`). All or
     /// nothing: [`Error::NotFound`] when the class does not exist or a student is not
     /// enrolled in it, [`Error::Invalid`] for a test outside 1–10 or a comment over
-    /// 2000 characters.
+    /// 2000 characters, [`Error::Locked`] when a value of a student whose current record
+    /// is locked would change (checked in the same transaction).
     pub async fn save_tt27_subject_sheet_audited(
         &self,
         class: ClassId,
@@ -195,6 +196,7 @@ impl Store {
         dispatch!(self, |pool, begin| {
             let mut tx = pool.begin_with(begin).await?;
             class_exists!(tx, class);
+            let locked = locked_in_class!(tx, class)?;
             let before: BTreeMap<String, Tt27SheetRow> = sqlx::query(
                 "SELECT student_code, level, test_score, comment FROM tt27_subject_evaluations \
                  WHERE class_id = $1 AND subject_code = $2 AND period = $3",
@@ -275,6 +277,7 @@ impl Store {
                     Some(r.comment.clone()).filter(|c| !c.is_empty()),
                 );
             }
+            refuse_locked(&changes, &locked)?;
             append_audit!(tx, stamp, &changes)?;
             tx.commit().await?;
             Ok(())
@@ -299,7 +302,9 @@ impl Store {
     /// transaction, one audit entry per changed cell (`PERIOD/ITEM` for ratings,
     /// `tieu_bieu` for the note, `np` / `kp` for absences). All
     /// or nothing: [`Error::NotFound`] when the class does not exist or a student is not
-    /// enrolled in it, [`Error::Invalid`] for a note over 2000 characters.
+    /// enrolled in it, [`Error::Invalid`] for a note over 2000 characters,
+    /// [`Error::Locked`] when a value of a student whose current record is locked would
+    /// change (checked in the same transaction).
     pub async fn save_tt27_ratings_audited(
         &self,
         class: ClassId,
@@ -319,6 +324,7 @@ impl Store {
         dispatch!(self, |pool, begin| {
             let mut tx = pool.begin_with(begin).await?;
             class_exists!(tx, class);
+            let locked = locked_in_class!(tx, class)?;
             // What the sheet holds before the change, read in the same transaction.
             let before = read_ratings!(tx, class, period);
             let mut changes = Vec::new();
@@ -439,6 +445,7 @@ impl Store {
                     });
                 }
             }
+            refuse_locked(&changes, &locked)?;
             append_audit!(tx, stamp, &changes)?;
             tx.commit().await?;
             Ok(())

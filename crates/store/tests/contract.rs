@@ -1,9 +1,12 @@
 //! The store's contract: every test is written once as an `async fn(TestDb)` and run on
 //! a fresh SQLite file and on a fresh PostgreSQL database (see `support`).
 
+mod admin;
 mod audit;
+mod locking;
 mod lookup;
 mod registry;
+mod registry_link;
 mod supervision;
 mod support;
 

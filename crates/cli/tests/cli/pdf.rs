@@ -118,6 +118,14 @@ fn pdf_of_a_signed_record_attaches_it_and_prints_signers_lookup_and_converter() 
         std::fs::read(dir.join("back.xml")).unwrap(),
         std::fs::read(dir.join("s3.xml")).unwrap()
     );
+    // PDF/A-3b: the XMP names the part and conformance and dates the conversion.
+    let meta = poppler("pdfinfo", &["-meta", &p("copy.pdf")]);
+    assert!(
+        meta.contains("<pdfaid:part>3</pdfaid:part>")
+            && meta.contains("<pdfaid:conformance>B</pdfaid:conformance>")
+            && meta.contains("<xmp:CreateDate>20"),
+        "{meta}"
+    );
     let text = poppler("pdftotext", &["-raw", &p("copy.pdf"), "-"]);
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     for needle in [
@@ -151,4 +159,43 @@ fn pdf_of_a_signed_record_attaches_it_and_prints_signers_lookup_and_converter() 
         text.contains(url) && text.contains("Mã tra cứu: ABC"),
         "{text}"
     );
+
+    // Several records make one file: the verified ones as copies (XML attached under the
+    // student code), the others listed on the cover and on stderr, exit 1.
+    let out = hocba(&[
+        "pdf",
+        &p("s3.xml"),
+        &p("s2.xml"),
+        "-o",
+        &p("class.pdf"),
+        "--trust",
+        &trust,
+        "--title",
+        "Lớp 10A1 — năm học 2025-2026",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("s2.xml: không in được"));
+    let list = poppler("pdfdetach", &["-list", &p("class.pdf")]);
+    assert!(list.contains("1 embedded files"), "{list}");
+    let code = std::fs::read_to_string(dir.join("s3.xml")).unwrap();
+    let code = code
+        .split("<MaHocSinh>")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap()
+        .to_owned();
+    assert!(list.contains(&format!("1: {code}.xml")), "{list}");
+    let text = poppler("pdftotext", &["-raw", &p("class.pdf"), "-"]);
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for needle in [
+        "BẢN SAO GIẤY HỌC BẠ",
+        "Lớp 10A1 — năm học 2025-2026",
+        "s2.xml",
+        "chữ ký số của học bạ không hợp lệ hoặc chưa đủ",
+        "Nguyễn Thị Ánh Dương",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in {text}");
+    }
+    let meta = poppler("pdfinfo", &["-meta", &p("class.pdf")]);
+    assert!(meta.contains("<pdfaid:part>3</pdfaid:part>"), "{meta}");
 }

@@ -105,7 +105,8 @@ pub async fn save(
             &changed,
             &crate::history::stamp(&user),
         )
-        .await?;
+        .await
+        .map_err(|e| crate::summary::locked_error(e, &grid.members))?;
     tracing::info!(
         teacher = %user.teacher.username,
         class = %grid.class.id,

@@ -106,7 +106,8 @@ pub async fn save_ratings(
             &changed,
             &crate::history::stamp(&user),
         )
-        .await?;
+        .await
+        .map_err(|e| crate::summary::locked_error(e, &sheet.members))?;
     let notice = if refused == 0 {
         format!(r#"<p class="ok">Đã lưu phẩm chất, năng lực của {saved} học sinh.</p>"#)
     } else {

@@ -1,0 +1,266 @@
+//! PDF/A-3b metadata: the instant a copy is made and the XMP packet that repeats the
+//! document information dictionary (ISO 19005-3 §6.6).
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A UTC instant to the second: when a copy was converted, written as the PDF's creation
+/// and modification date (Info and XMP) and as the attachments' modification date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Moment {
+    year: u16,
+    month: u8,
+    day: u8,
+    hour: u8,
+    minute: u8,
+    second: u8,
+}
+
+/// Text that is not a `YYYY-MM-DDTHH:MM:SSZ` instant.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a UTC time of the form YYYY-MM-DDTHH:MM:SSZ: {0:?}")]
+pub struct InvalidMoment(pub String);
+
+impl Moment {
+    /// The instant `secs` seconds after 1970-01-01T00:00:00Z; years outside 0000–9999 are
+    /// clamped to those bounds.
+    pub fn from_unix(secs: i64) -> Moment {
+        const MIN: i64 = -62_167_219_200; // 0000-01-01T00:00:00Z
+        const MAX: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
+        let secs = secs.clamp(MIN, MAX);
+        let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+        // Howard Hinnant's civil_from_days.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        // Every field is in range after the clamp above.
+        Moment {
+            year: u16::try_from(year).unwrap_or(0),
+            month: month as u8,
+            day: day as u8,
+            hour: (rem / 3600) as u8,
+            minute: (rem % 3600 / 60) as u8,
+            second: (rem % 60) as u8,
+        }
+    }
+
+    /// Seconds since 1970-01-01T00:00:00Z (the inverse of [`Moment::from_unix`]).
+    pub fn to_unix(self) -> i64 {
+        // Howard Hinnant's days_from_civil.
+        let (m, d) = (i64::from(self.month), i64::from(self.day));
+        let y = i64::from(self.year) - i64::from(m <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        days * 86_400
+            + i64::from(self.hour) * 3600
+            + i64::from(self.minute) * 60
+            + i64::from(self.second)
+    }
+
+    /// The year.
+    pub fn year(self) -> u16 {
+        self.year
+    }
+
+    /// The month, 1–12.
+    pub fn month(self) -> u8 {
+        self.month
+    }
+
+    /// The day of the month, 1–31.
+    pub fn day(self) -> u8 {
+        self.day
+    }
+
+    /// The hour, 0–23.
+    pub fn hour(self) -> u8 {
+        self.hour
+    }
+
+    /// The minute, 0–59.
+    pub fn minute(self) -> u8 {
+        self.minute
+    }
+
+    /// The second, 0–59.
+    pub fn second(self) -> u8 {
+        self.second
+    }
+
+    /// The PDF date (`Info`, file parameters) of this instant, in UTC.
+    pub(crate) fn pdf_date(self) -> pdf_writer::Date {
+        pdf_writer::Date::new(self.year)
+            .month(self.month)
+            .day(self.day)
+            .hour(self.hour)
+            .minute(self.minute)
+            .second(self.second)
+            .utc_offset_hour(0)
+            .utc_offset_minute(0)
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ`, as XMP writes dates.
+impl fmt::Display for Moment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
+    }
+}
+
+impl FromStr for Moment {
+    type Err = InvalidMoment;
+
+    /// Parses `YYYY-MM-DDTHH:MM:SSZ` (a calendar date, hours 00–23).
+    fn from_str(s: &str) -> Result<Moment, InvalidMoment> {
+        let bad = || InvalidMoment(s.to_owned());
+        let b = s.as_bytes();
+        let shape = b.len() == 20
+            && b.iter().enumerate().all(|(i, c)| match i {
+                4 | 7 => *c == b'-',
+                10 => *c == b'T',
+                13 | 16 => *c == b':',
+                19 => *c == b'Z',
+                _ => c.is_ascii_digit(),
+            });
+        if !shape {
+            return Err(bad());
+        }
+        let n = |r: std::ops::Range<usize>| s[r].parse::<u16>().map_err(|_| bad());
+        let m = Moment {
+            year: n(0..4)?,
+            month: n(5..7)? as u8,
+            day: n(8..10)? as u8,
+            hour: n(11..13)? as u8,
+            minute: n(14..16)? as u8,
+            second: n(17..19)? as u8,
+        };
+        let leap =
+            m.year.is_multiple_of(4) && (!m.year.is_multiple_of(100) || m.year.is_multiple_of(400));
+        let days = match m.month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return Err(bad()),
+        };
+        if m.day == 0 || m.day > days || m.hour > 23 || m.minute > 59 || m.second > 59 {
+            return Err(bad());
+        }
+        Ok(m)
+    }
+}
+
+/// What the document information dictionary says, repeated in the XMP packet.
+pub(crate) struct DocMeta<'a> {
+    pub title: &'a str,
+    pub subject: &'a str,
+    pub producer: &'a str,
+    /// Creation and modification date; none: no dates, in Info as in XMP.
+    pub at: Option<Moment>,
+}
+
+/// The XMP packet (UTF-8, unfiltered in the file): PDF/A-3 part and conformance B, Dublin
+/// Core title and description, XMP dates and creator tool, PDF producer — each equal to
+/// its entry in the Info dictionary.
+pub(crate) fn xmp(m: &DocMeta<'_>) -> Vec<u8> {
+    let dates = m.at.map_or_else(String::new, |at| {
+        format!(
+            "<xmp:CreateDate>{at}</xmp:CreateDate>\n\
+<xmp:ModifyDate>{at}</xmp:ModifyDate>\n\
+<xmp:MetadataDate>{at}</xmp:MetadataDate>\n"
+        )
+    });
+    format!(
+        "<?xpacket begin=\"\u{feff}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n\
+<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\n\
+<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n\
+<rdf:Description rdf:about=\"\" \
+xmlns:dc=\"http://purl.org/dc/elements/1.1/\" \
+xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\" \
+xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\" \
+xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\">\n\
+<dc:format>application/pdf</dc:format>\n\
+<dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">{title}</rdf:li></rdf:Alt></dc:title>\n\
+<dc:description><rdf:Alt><rdf:li xml:lang=\"x-default\">{subject}</rdf:li></rdf:Alt></dc:description>\n\
+<dc:language><rdf:Bag><rdf:li>vi</rdf:li></rdf:Bag></dc:language>\n\
+{dates}<xmp:CreatorTool>{producer}</xmp:CreatorTool>\n\
+<pdf:Producer>{producer}</pdf:Producer>\n\
+<pdfaid:part>3</pdfaid:part>\n\
+<pdfaid:conformance>B</pdfaid:conformance>\n\
+</rdf:Description>\n\
+</rdf:RDF>\n\
+</x:xmpmeta>\n\
+<?xpacket end=\"w\"?>",
+        title = esc(m.title),
+        subject = esc(m.subject),
+        producer = esc(m.producer),
+    )
+    .into_bytes()
+}
+
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moment_round_trips_and_matches_unix_time() {
+        let m = Moment::from_unix(1_795_635_600);
+        assert_eq!(m.to_string(), "2026-11-25T19:40:00Z");
+        assert_eq!("2026-11-25T19:40:00Z".parse::<Moment>(), Ok(m));
+        assert_eq!(Moment::from_unix(0).to_string(), "1970-01-01T00:00:00Z");
+        for secs in [0, 951_782_400, 1_795_635_600, -86_401, 4_102_444_799] {
+            assert_eq!(Moment::from_unix(secs).to_unix(), secs);
+        }
+        for bad in [
+            "2026-02-29T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-11-25T24:00:00Z",
+            "2026-11-25 17:40:00Z",
+            "2026-11-25T17:40:00",
+        ] {
+            assert!(bad.parse::<Moment>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn xmp_escapes_text_and_names_pdfa_3b() {
+        let x = xmp(&DocMeta {
+            title: "Học bạ <A&B>",
+            subject: "s",
+            producer: "Hocba",
+            at: Some(Moment::from_unix(0)),
+        });
+        let x = String::from_utf8(x).unwrap();
+        assert!(x.contains("Học bạ &lt;A&amp;B&gt;"), "{x}");
+        assert!(x.contains("<pdfaid:part>3</pdfaid:part>"));
+        assert!(x.contains("<pdfaid:conformance>B</pdfaid:conformance>"));
+        assert!(x.contains("<xmp:CreateDate>1970-01-01T00:00:00Z</xmp:CreateDate>"));
+    }
+}
