@@ -2,7 +2,8 @@
 // (`hocba keys demo-pki`) in a temporary directory; the national registry (`hocba
 // registry --demo --demo-pki`, its own SQLite database and receipt key, the same trust
 // root) on a free port; `hocba serve --demo` on another, trusting the PKI's root, holding
-// its school seal and sending the THCS demo school's sealed records to that registry;
+// its school seal and sending the sealed records of every demo school but one to that
+// registry, each with its own token (see SYNC_SCHOOLS);
 // Debian's Chromium driven by playwright-core. Nothing here builds anything: the `hocba`
 // binary must exist.
 
@@ -36,13 +37,25 @@ export const PKI_PASSWORD = 'hocba-demo';
  */
 const SEAL_PASSWORD_VAR = 'BROWSER_TEST_SEAL_PASSWORD';
 
-/** The demo school whose sealed records the school server sends (Trường THCS Lê Quý Đôn). */
+/** The demo school most walk-throughs sign and sync for (Trường THCS Lê Quý Đôn). */
 export const SYNC_SCHOOL = '79000202';
 /**
- * The environment variable that hands the THCS school's registry token to the school
- * server (`--registry-token-env`).
+ * The demo school whose token the school server is deliberately **not** given (Trường
+ * THPT Chu Văn An): its sealed records stay in the outbox, never synced, so a walk-through
+ * can unlock a sealed record without racing the sender (85-unlock).
  */
-const REGISTRY_TOKEN_VAR = 'BROWSER_TEST_REGISTRY_TOKEN';
+export const UNSYNCED_SCHOOL = '79000303';
+/**
+ * The demo schools whose sealed records the school server sends, each with its own
+ * token (`--registry-school-token CODE=VAR`; no default token, so no school sends with
+ * another's): every demo school but {@link UNSYNCED_SCHOOL}.
+ */
+export const SYNC_SCHOOLS = ['79000101', SYNC_SCHOOL, '79000404'];
+/**
+ * The environment variable that hands a school's registry token to the school server:
+ * `BROWSER_TEST_REGISTRY_TOKEN_<code>`; not `HOCBA_*`, which {@link serverEnv} strips.
+ */
+const registryTokenVar = (code) => `BROWSER_TEST_REGISTRY_TOKEN_${code}`;
 
 /**
  * Seeds a fresh demo database under `dir` (`hocba demo seed`) and writes a demo PKI to
@@ -69,10 +82,11 @@ export function prepareData(bin, dir) {
  * Starts the national registry as `scripts/demo` does: `hocba registry --demo --demo-pki
  * PKI` on its own SQLite database under `dir`, with a receipt key it generates
  * (`dir/registry.key`) and the PKI's root as trust, on a free loopback port. Resolves once
- * `GET /api/v1/registry-key` answers, with `{ base, publicKey, schoolToken, supervisors,
- * stop(), log() }`: the receipt key (64 hex digits) as the school must pin it, the THCS
- * demo school's API token and the demo supervisors (`{ username, authority, password }`),
- * all read from what the registry printed at start-up.
+ * `GET /api/v1/registry-key` answers, with `{ base, publicKey, schoolTokens, schoolToken,
+ * supervisors, stop(), log() }`: the receipt key (64 hex digits) as the school must pin
+ * it, every demo school's API token by code (`schoolToken`: the THCS school's) and the
+ * demo supervisors (`{ username, authority, password }`), all read from what the registry
+ * printed at start-up.
  */
 export async function startRegistry(bin, dir, pki) {
   // A fresh database per attempt: the demo schools' tokens are printed only when they
@@ -99,13 +113,17 @@ export async function startRegistry(bin, dir, pki) {
     if (!/^[0-9a-f]{64}$/.test(publicKey ?? '')) throw new Error(`the registry key is ${JSON.stringify(publicKey)}`);
     // Printed before the server listens, so already in the log once it answers.
     const log = registry.log();
-    const token = log.match(new RegExp(`^demo school ${SYNC_SCHOOL}: API token (\\S+)$`, 'm'))?.[1];
-    if (!token) throw new Error(`no API token of the demo school ${SYNC_SCHOOL} in the registry log:\n${log}`);
+    const schoolTokens = Object.fromEntries(
+      [...log.matchAll(/^demo school (\S+): API token (\S+)$/gm)].map(([, code, token]) => [code, token]),
+    );
+    for (const code of [...SYNC_SCHOOLS, UNSYNCED_SCHOOL]) {
+      if (!schoolTokens[code]) throw new Error(`no API token of the demo school ${code} in the registry log:\n${log}`);
+    }
     const supervisors = [...log.matchAll(/^demo supervisor (\S+) \((.+)\): password (\S+), \/supervisor\/login$/gm)].map(
       ([, username, authority, password]) => ({ username, authority, password }),
     );
     if (supervisors.length === 0) throw new Error(`no demo supervisor in the registry log:\n${log}`);
-    return { ...registry, publicKey, schoolToken: token, supervisors };
+    return { ...registry, publicKey, schoolTokens, schoolToken: schoolTokens[SYNC_SCHOOL], supervisors };
   } catch (e) {
     await registry.stop();
     throw e;
@@ -115,8 +133,10 @@ export async function startRegistry(bin, dir, pki) {
 /**
  * Starts `hocba serve --demo` on the database and PKI of {@link prepareData}, trusting
  * the PKI's root and holding its seal, on a free loopback port; with `registry` (from
- * {@link startRegistry}) it also sends sealed records there with the THCS school's token
- * (`--registry-url`, `--registry-token-env`, `--registry-key`). Resolves once `GET /login`
+ * {@link startRegistry}) it also sends there the sealed records of {@link SYNC_SCHOOLS},
+ * each with its own token (`--registry-url`, `--registry-school-token CODE=VAR` per
+ * school, `--registry-key`; no default token, so {@link UNSYNCED_SCHOOL}'s records wait
+ * in the outbox). Resolves once `GET /login`
  * answers 200. The returned object's `stop()` kills the server (idempotent); `log()`
  * returns what it printed; `pki` is the PKI's directory.
  */
@@ -131,15 +151,11 @@ export async function startServer(bin, dir, { db, pki }, registry) {
   ];
   const env = { ...serverEnv(), [SEAL_PASSWORD_VAR]: PKI_PASSWORD };
   if (registry) {
-    extra.push(
-      '--registry-url',
-      registry.base,
-      '--registry-token-env',
-      REGISTRY_TOKEN_VAR,
-      '--registry-key',
-      registry.publicKey,
-    );
-    env[REGISTRY_TOKEN_VAR] = registry.schoolToken;
+    extra.push('--registry-url', registry.base, '--registry-key', registry.publicKey);
+    for (const code of SYNC_SCHOOLS) {
+      extra.push('--registry-school-token', `${code}=${registryTokenVar(code)}`);
+      env[registryTokenVar(code)] = registry.schoolTokens[code];
+    }
   }
   const args = (port) => ['serve', '--db', db, '--listen', `127.0.0.1:${port}`, '--demo', ...extra];
   const server = await startOnFreePort(bin, args, env, dir, 'serve', '/login');

@@ -94,11 +94,16 @@ try {
       /** The registry's base URL (`http://127.0.0.1:PORT`): pages there take full URLs. */
       registry: registry.base,
       /**
-       * What the registry printed at start-up: `schoolToken` (the THCS demo school's API
-       * token, the one the school server sends with) and `supervisors` (`{ username,
-       * authority, password }` of each demo supervisor).
+       * What the registry printed at start-up: `schoolTokens` (each demo school's API
+       * token by code; the school server sends with those of SYNC_SCHOOLS), `schoolToken`
+       * (the THCS demo school's) and `supervisors` (`{ username, authority, password }`
+       * of each demo supervisor).
        */
-      registryAccounts: { schoolToken: registry.schoolToken, supervisors: registry.supervisors },
+      registryAccounts: {
+        schoolTokens: registry.schoolTokens,
+        schoolToken: registry.schoolToken,
+        supervisors: registry.supervisors,
+      },
       /** The run's temporary directory, for files a walk-through makes (e.g. an .xlsx). */
       tmp: dir,
       /** A page in a context of its own: a second person, logged in separately. */

@@ -173,17 +173,19 @@ export async function ensureHomeroomSigned(t, cls = SIGN_CLASS) {
  * Makes sure the class (`cls`, default {@link SIGN_CLASS}) has sealed records (the end of
  * the batch-signing walk-through): if none is sealed, signs as homeroom teacher,
  * batch-signs every waiting record as principal and applies the seal as clerk. Returns
- * the class id and the rows of the class's records as the clerk sees them.
+ * the class id and the rows of the class's records as the clerk sees them. A class of
+ * another school names its principal and clerk (`cls.principal`, `cls.clerk`; default
+ * the THCS school's).
  */
 export async function ensureSealed(t, cls = SIGN_CLASS) {
   const clerk = await t.newPage();
-  await login(clerk, USERS.clerk);
+  await login(clerk, cls.clerk ?? USERS.clerk);
   const classId = await openClassRecordsFromDashboard(clerk, cls.name);
   let rows = await recordRows(clerk);
   if (!rows.some((r) => isSealed(r.state))) {
     await ensureHomeroomSigned(t, cls);
     const principal = await t.newPage();
-    await login(principal, USERS.principal);
+    await login(principal, cls.principal ?? USERS.principal);
     await principal.goto(`/signing/batch?class=${classId}`);
     if (await principal.getByRole('button', { name: 'Ký hàng loạt' }).count()) {
       await fillKey(principal, path.join(t.pki, 'ht.p12'));

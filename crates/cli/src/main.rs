@@ -49,7 +49,7 @@ enum Command {
     #[command(subcommand)]
     Keys(keys::Command),
     /// The school server: login, grade entry, class summaries (Vietnamese web pages).
-    Serve(serve::Args),
+    Serve(Box<serve::Args>),
     /// The audit log: verify its hash chain (exit 0 intact, 1 broken), show entries.
     #[command(subcommand)]
     Audit(audit::Command),
@@ -69,7 +69,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify::run(args),
         Command::Pdf(args) => pdf::run(args),
         Command::Record(cmd) => record_cmd::run(cmd),
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(*args),
         Command::Audit(cmd) => audit::run(cmd),
         Command::Registry(args) => registry_cmd::run(*args),
     };

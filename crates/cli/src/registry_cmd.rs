@@ -57,6 +57,12 @@ enum Command {
     /// Add a supervisor account of an authority (Phòng VH-XH of a ward UBND, or the Sở
     /// GDĐT) for a set of schools, and print its first password (shown only this once).
     AddSupervisor(AddSupervisorArgs),
+    /// Ingest rate and rejections over the last hours, pending approvals and revocation
+    /// requests, schools that sent nothing (read-only; see docs/operating-registry.md).
+    Stats(ops::StatsArgs),
+    /// Check every stored record after a restore: digest of the XML, receipt signature
+    /// and what it names, revocation fields. Exit 0 all good, 1 a bad record, 2 error.
+    CheckStore(ops::CheckStoreArgs),
 }
 
 /// Options of the server.
@@ -297,6 +303,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Some(Command::ApproveRevocation(a)) => decide_revocation(a, true, &env),
         Some(Command::RejectRevocation(a)) => decide_revocation(a, false, &env),
+        Some(Command::Stats(a)) => ops::stats(a, &env),
+        Some(Command::CheckStore(a)) => ops::check_store(a, &env),
         None => {
             let config = Config::new(args.serve, env)?;
             tracing_subscriber::fmt()

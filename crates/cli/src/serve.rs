@@ -19,6 +19,7 @@
 //! | `--seal-chain PATH` | `HOCBA_SEAL_CHAIN` | — (required with a module) | the seal certificate then its issuers (PEM or DER) |
 //! | `--registry-url URL` | `HOCBA_REGISTRY_URL` | none: sealed records wait in the outbox | the national registry (`http://host[:port][/prefix]`); starts the background sender |
 //! | `--registry-token-env VAR` | `HOCBA_REGISTRY_TOKEN_ENV` | `HOCBA_REGISTRY_TOKEN` | the environment variable holding the school's bearer token (required with a URL) |
+//! | `--registry-school-token CODE=VAR` (repeatable) | `HOCBA_REGISTRY_SCHOOL_TOKENS` (`CODE=VAR,CODE=VAR`) | none | per school code, the environment variable holding that school's token; a school's token set on "Kết nối CSDL" wins, the default token comes last |
 //! | `--registry-key HEX` | `HOCBA_REGISTRY_KEY` | — (required with a URL) | the registry's Ed25519 public key: receipts signed by another key are refused |
 //! | `--registry-retry-secs N` | `HOCBA_REGISTRY_RETRY_SECS` | `5` | first delay after a failed send; doubles with each attempt, up to 1 h |
 //! | `--verify-url URL` | `HOCBA_VERIFY_URL` | `{registry url}/verify`, else the demo registry's | the public verify page printed and QR-encoded on paper copies (`?code=<record id>` is appended) |
@@ -85,6 +86,11 @@ pub struct Args {
     /// [default: HOCBA_REGISTRY_TOKEN, optional]
     #[arg(long)]
     registry_token_env: Option<String>,
+    /// `CODE=VAR`: the school with code CODE sends with the token held in the environment
+    /// variable VAR (repeatable; its own token from "Kết nối CSDL" wins)
+    /// [env: HOCBA_REGISTRY_SCHOOL_TOKENS=CODE=VAR,CODE=VAR]
+    #[arg(long = "registry-school-token", value_name = "CODE=VAR")]
+    registry_school_token: Vec<String>,
     /// The registry's public key (64 hex digits) that every receipt must be signed with
     /// [env: HOCBA_REGISTRY_KEY]
     #[arg(long)]
@@ -203,6 +209,7 @@ impl Config {
                 None => None,
             },
         };
+        let school_tokens = school_tokens(args.registry_school_token, &env)?;
         let registry = match args.registry_url.or_else(|| env("HOCBA_REGISTRY_URL")) {
             Some(url) => {
                 // A named variable must hold a token; without one, the default variable is
@@ -256,11 +263,15 @@ impl Config {
                 Some(school::sync::RegistryConfig {
                     url,
                     token,
+                    school_tokens,
                     public_key_hex: key.to_ascii_lowercase(),
                     backoff,
                     lease_secs,
                 })
             }
+            None if !school_tokens.is_empty() => bail!(
+                "--registry-school-token / HOCBA_REGISTRY_SCHOOL_TOKENS needs --registry-url / HOCBA_REGISTRY_URL"
+            ),
             None => None,
         };
         let school = school::Config {
@@ -274,6 +285,48 @@ impl Config {
         };
         Ok(Config { db, listen, school })
     }
+}
+
+/// `--registry-school-token CODE=VAR` (repeated), else `HOCBA_REGISTRY_SCHOOL_TOKENS`
+/// (`CODE=VAR,CODE=VAR`): each school code with the token read from its variable. A pair
+/// without `=`, an empty code or variable, a code given twice, an unset variable or an
+/// unusable token stops start-up with a message naming the flag.
+fn school_tokens(
+    flags: Vec<String>,
+    env: &impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    const KEY: &str = "--registry-school-token / HOCBA_REGISTRY_SCHOOL_TOKENS";
+    let pairs = if flags.is_empty() {
+        env("HOCBA_REGISTRY_SCHOOL_TOKENS")
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        flags
+    };
+    let mut tokens = std::collections::BTreeMap::new();
+    for pair in pairs {
+        let Some((code, var)) = pair.split_once('=') else {
+            bail!("{KEY}: expected CODE=VAR (school code = environment variable), got {pair:?}");
+        };
+        let (code, var) = (code.trim(), var.trim());
+        if code.is_empty() || !code.bytes().all(|b| b.is_ascii_alphanumeric()) || var.is_empty() {
+            bail!("{KEY}: expected CODE=VAR with a school code and a variable name, got {pair:?}");
+        }
+        let Some(token) = env(var) else {
+            bail!("{KEY}: {code}={var}, but the environment variable {var} is not set");
+        };
+        school::sync::check_token(&token).map_err(|e| anyhow::anyhow!("{KEY}: {var}: {e}"))?;
+        if tokens.insert(code.to_owned(), token).is_some() {
+            bail!("{KEY}: the school code {code} is given twice");
+        }
+    }
+    Ok(tokens)
 }
 
 /// `--verify-url`: an absolute `http(s)://` URL without a query, so `?code=` can follow.
@@ -418,6 +471,7 @@ mod tests {
             seal_chain: None,
             registry_url: None,
             registry_token_env: None,
+            registry_school_token: Vec::new(),
             registry_key: None,
             registry_retry_secs: None,
             registry_lease_secs: None,
@@ -515,7 +569,11 @@ mod tests {
             url(with(None, Some("http://10.0.0.1:8090/verify")).unwrap()).as_deref(),
             Some("http://10.0.0.1:8090/verify")
         );
-        for bad in ["ftp://x/verify", "https://x/verify?code=1", "hocba.vn/verify"] {
+        for bad in [
+            "ftp://x/verify",
+            "https://x/verify?code=1",
+            "hocba.vn/verify",
+        ] {
             let e = with(Some(bad), None).unwrap_err().to_string();
             assert!(e.contains("--verify-url"), "{bad}: {e}");
         }
@@ -581,5 +639,102 @@ mod tests {
             .registry
             .unwrap();
         assert_eq!(r.token, None);
+    }
+
+    #[test]
+    fn school_tokens_are_read_from_the_named_variables() {
+        let env = |k: &str| match k {
+            "TOKEN_THCS" => Some("thcs-t0k3n".to_owned()),
+            "TOKEN_THPT" => Some("thpt-t0k3n".to_owned()),
+            "BAD_TOKEN" => Some("a b".to_owned()),
+            _ => None,
+        };
+        let flags = |pairs: &[&str]| pairs.iter().map(|p| (*p).to_owned()).collect();
+        let t =
+            school_tokens(flags(&["79000202=TOKEN_THCS", "79000303=TOKEN_THPT"]), &env).unwrap();
+        assert_eq!(
+            t.into_iter().collect::<Vec<_>>(),
+            [
+                ("79000202".to_owned(), "thcs-t0k3n".to_owned()),
+                ("79000303".to_owned(), "thpt-t0k3n".to_owned())
+            ]
+        );
+        assert!(school_tokens(Vec::new(), &env).unwrap().is_empty());
+    }
+
+    #[test]
+    fn school_tokens_come_from_the_environment_list_when_no_flag_is_given() {
+        let env = |k: &str| match k {
+            "HOCBA_REGISTRY_SCHOOL_TOKENS" => {
+                Some("79000202=TOKEN_THCS, 79000303=TOKEN_THPT".to_owned())
+            }
+            "TOKEN_THCS" => Some("thcs".to_owned()),
+            "TOKEN_THPT" => Some("thpt".to_owned()),
+            _ => None,
+        };
+        let t = school_tokens(Vec::new(), &env).unwrap();
+        assert_eq!(t.get("79000303").map(String::as_str), Some("thpt"));
+        assert_eq!(t.len(), 2);
+        // A flag replaces the environment list.
+        let t = school_tokens(vec!["79000202=TOKEN_THCS".to_owned()], &env).unwrap();
+        assert_eq!(t.keys().collect::<Vec<_>>(), ["79000202"]);
+    }
+
+    #[test]
+    fn a_bad_school_token_pair_stops_start_up_naming_the_flag() {
+        let env = |k: &str| match k {
+            "TOKEN_THCS" => Some("thcs".to_owned()),
+            "BAD_TOKEN" => Some("a b".to_owned()),
+            _ => None,
+        };
+        for (pair, why) in [
+            ("79000202", "CODE=VAR"),
+            ("=TOKEN_THCS", "CODE=VAR"),
+            ("79000202=", "CODE=VAR"),
+            ("79 000=TOKEN_THCS", "CODE=VAR"),
+            ("79000202=UNSET_VAR", "UNSET_VAR is not set"),
+            ("79000202=BAD_TOKEN", "printable ASCII"),
+        ] {
+            let e = school_tokens(vec![pair.to_owned()], &env)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("--registry-school-token") && e.contains(why),
+                "{pair}: {e}"
+            );
+        }
+        let e = school_tokens(
+            vec![
+                "79000202=TOKEN_THCS".to_owned(),
+                "79000202=TOKEN_THCS".to_owned(),
+            ],
+            &env,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("given twice"), "{e}");
+        // Without a registry URL the pairs have nothing to serve.
+        let mut a = args(Some("sqlite://a.db"), None);
+        a.registry_school_token = vec!["79000202=TOKEN_THCS".to_owned()];
+        let e = Config::new(a, env).unwrap_err();
+        assert!(e.to_string().contains("needs --registry-url"), "{e}");
+    }
+
+    #[test]
+    fn school_tokens_reach_the_registry_configuration_without_a_default_token() {
+        let mut a = args(Some("sqlite://a.db"), None);
+        a.registry_url = Some("http://127.0.0.1:9000".to_owned());
+        a.registry_key = Some("ab".repeat(32));
+        a.registry_school_token = vec!["79000202=TOKEN_THCS".to_owned()];
+        let r = Config::new(a, |k: &str| (k == "TOKEN_THCS").then(|| "thcs".to_owned()))
+            .unwrap()
+            .school
+            .registry
+            .unwrap();
+        assert_eq!(r.token, None);
+        assert_eq!(
+            r.school_tokens.get("79000202").map(String::as_str),
+            Some("thcs")
+        );
+        assert!(!format!("{r:?}").contains("thcs\""));
     }
 }

@@ -271,7 +271,11 @@ async fn render(
         for c in &kept {
             let mut state = status_label(c.status).to_owned();
             if let Some(comment) = &c.comment {
-                let _ = write!(state, "<br><small>Ý kiến cơ quan quản lý: {}</small>", esc(comment));
+                let _ = write!(
+                    state,
+                    "<br><small>Ý kiến cơ quan quản lý: {}</small>",
+                    esc(comment)
+                );
             }
             if let Some(at) = &c.checked_at {
                 let _ = write!(

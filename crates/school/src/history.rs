@@ -146,6 +146,19 @@ fn field_label(field: &str) -> String {
             };
             format!("{name} {} — {cell}", term(t).unwrap_or_default())
         }
+        // Summer results (TT22 art. 13–14): the retake of a subject and its result, the
+        // retrained conduct.
+        [subject, "he", cell @ ("ktl" | "kq")] => {
+            let name = subject
+                .parse::<SubjectCode>()
+                .map_or_else(|_| (*subject).to_owned(), |s| subject_name(&s));
+            match *cell {
+                "ktl" => format!("Kiểm tra lại — {name}"),
+                _ => format!("Kết quả kiểm tra lại — {name}"),
+            }
+        }
+        ["he", "rl"] => "Kết quả rèn luyện hè".to_owned(),
+        ["personal_id"] => "Mã định danh cá nhân".to_owned(),
         [t, "rl"] if term(t).is_some() => {
             format!("Kết quả rèn luyện {}", term(t).unwrap_or_default())
         }
@@ -173,6 +186,14 @@ fn value_label(action: AuditAction, value: Option<&str>) -> String {
     let Some(v) = value else {
         return "(trống)".to_owned();
     };
+    // Summer results are stored with their date: `6.5 2026-07-20`, `dat 2026-07-20`.
+    if let Some((head, date)) = v.split_once(' ')
+        && let [y, m, d] = date.split('-').collect::<Vec<_>>().as_slice()
+        && y.len() == 4
+        && date.bytes().all(|b| b.is_ascii_digit() || b == b'-')
+    {
+        return format!("{} (ngày {d}/{m}/{y})", value_label(action, Some(head)));
+    }
     match action {
         AuditAction::ScoreSet => {
             let v = v.strip_suffix(".0").unwrap_or(v);
@@ -255,6 +276,45 @@ mod tests {
         assert_eq!(field_label("HK1/rl"), "Kết quả rèn luyện HK I");
         assert_eq!(field_label("np"), "Số ngày nghỉ có phép");
         assert_eq!(field_label("something/else"), "something/else");
+    }
+
+    #[test]
+    fn a_summer_retake_reads_kiem_tra_lai_and_the_subject() {
+        assert_eq!(field_label("TOAN/he/ktl"), "Kiểm tra lại — Toán");
+    }
+
+    #[test]
+    fn a_summer_retake_result_reads_ket_qua_kiem_tra_lai() {
+        assert_eq!(
+            field_label("NGU_VAN/he/kq"),
+            "Kết quả kiểm tra lại — Ngữ văn"
+        );
+    }
+
+    #[test]
+    fn the_retrained_conduct_reads_ket_qua_ren_luyen_he() {
+        assert_eq!(field_label("he/rl"), "Kết quả rèn luyện hè");
+    }
+
+    #[test]
+    fn the_personal_id_reads_ma_dinh_danh_ca_nhan() {
+        assert_eq!(field_label("personal_id"), "Mã định danh cá nhân");
+    }
+
+    #[test]
+    fn summer_values_read_with_their_date() {
+        assert_eq!(
+            value_label(AuditAction::ScoreSet, Some("6.5 2026-07-20")),
+            "6,5 (ngày 20/07/2026)"
+        );
+        assert_eq!(
+            value_label(AuditAction::ResultSet, Some("chua_dat 2026-07-20")),
+            "Chưa đạt (ngày 20/07/2026)"
+        );
+        assert_eq!(
+            value_label(AuditAction::ConductSet, Some("kha 2026-07-21")),
+            "Khá (ngày 21/07/2026)"
+        );
     }
 
     #[test]

@@ -198,7 +198,10 @@ pub fn router(state: AppState) -> Router {
         .route("/students/{code}/records", get(workflow::versions))
         .route("/students/{code}/records/{id}/xml", get(workflow::download))
         .route("/students/{code}/records/{id}/pdf", get(paper::paper_copy))
-        .route("/classes/{class}/records/paper", post(paper::class_paper_copies))
+        .route(
+            "/classes/{class}/records/paper",
+            post(paper::class_paper_copies),
+        )
         .route(
             "/students/{code}/records/{id}/unlock",
             get(signing::unlock_page).post(signing::unlock),

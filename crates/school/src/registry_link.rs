@@ -22,7 +22,7 @@ use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::html::{Page, csrf_field, esc, page};
 use crate::permission::{Permission, require};
-use crate::sync::{HttpTransport, check_token};
+use crate::sync::{HttpTransport, SchoolToken, check_token, school_token};
 
 /// How long a page waits for the registry before it shows what it last knew.
 const PAGE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -58,7 +58,9 @@ impl Unlinked {
 }
 
 impl RegistryClient {
-    /// The client for `school`: its own token, else the server's default.
+    /// The client for `school`, with its token by the precedence of
+    /// [`crate::sync::school_token`]: its own ("Kết nối CSDL"), else the one configured
+    /// for its code, else the server's default.
     pub async fn for_school(
         app: &AppState,
         school: SchoolId,
@@ -66,12 +68,16 @@ impl RegistryClient {
         let Some(config) = app.config().registry.as_ref() else {
             return Ok(Err(Unlinked::NoRegistry));
         };
-        let token = match app.store().registry_token(school).await? {
-            Some(t) => t,
-            None => match &config.token {
-                Some(t) => t.clone(),
-                None => return Ok(Err(Unlinked::NoToken)),
-            },
+        let token = match school_token(
+            app.store(),
+            &config.school_tokens,
+            config.token.as_deref(),
+            school,
+        )
+        .await?
+        {
+            Some(t) => t.token().to_owned(),
+            None => return Ok(Err(Unlinked::NoToken)),
         };
         let mut transport =
             HttpTransport::without_token(&config.url).map_err(AppError::Internal)?;
@@ -256,14 +262,30 @@ async fn render(
         }
     }
     let own = app.store().registry_token(user.teacher.school).await?;
-    let default = registry.is_some_and(|r| r.token.is_some());
-    let state = match (&own, default) {
-        (Some(t), _) => format!(
+    let token = match registry {
+        Some(r) => {
+            school_token(
+                app.store(),
+                &r.school_tokens,
+                r.token.as_deref(),
+                user.teacher.school,
+            )
+            .await?
+        }
+        None => own.clone().map(SchoolToken::Own),
+    };
+    let state = match &token {
+        Some(SchoolToken::Own(t)) => format!(
             "<strong>đã cấu hình</strong> (kết thúc bằng <code>{}</code>)",
             esc(&store::token_hint(t))
         ),
-        (None, true) => "chưa có mã riêng; đang dùng mã mặc định của máy chủ".to_owned(),
-        (None, false) => {
+        Some(SchoolToken::Configured(_)) => {
+            "chưa có mã riêng; đang dùng mã cấu hình cho trường trên máy chủ".to_owned()
+        }
+        Some(SchoolToken::Default(_)) => {
+            "chưa có mã riêng; đang dùng mã mặc định của máy chủ".to_owned()
+        }
+        None => {
             "<strong>chưa cấu hình</strong>: học bạ đã đóng dấu chờ trong hàng đợi, chưa gửi được"
                 .to_owned()
         }

@@ -174,6 +174,7 @@ pub async fn reissue(
         ),
         by: user.teacher.id,
         at: iso_utc(unix_now()),
+        replaces_revoked: true,
     };
     let draft = match app
         .store()

@@ -328,9 +328,20 @@ pub struct UnlockForm {
     reason: String,
 }
 
+/// The 409 answer to "Mở khóa" of a record the registry has acknowledged (`Synced`,
+/// receipt stored): DESIGN.md §5, such a record is replaced only through a revocation
+/// request approved by the supervising authority.
+pub const SYNCED_UNLOCK_REFUSED: &str = "Học bạ này đã gửi lên CSDL học bạ số; chỉ thay thế được qua \"Đề nghị thu hồi\" khi cơ quan quản lý phê duyệt.";
+
 /// `POST /students/{code}/records/{id}/unlock`: with a reason, makes version + 1 a draft
 /// that supersedes the locked version (kept as it was); the student's inputs become
 /// editable again.
+///
+/// Only a record not yet acknowledged by the registry can be unlocked (a synced one is
+/// refused with 409 and nothing changes). When the unlocked version is sealed and still
+/// waiting in the outbox, its entry stays there but is never sent: the sender claims
+/// only entries of a student's current version ([`store::Store::claim_outbox`]), and
+/// "Đồng bộ CSDL" counts it as superseded; the next version is queued when it is sealed.
 pub async fn unlock(
     State(app): State<AppState>,
     user: CurrentUser,
@@ -354,6 +365,7 @@ pub async fn unlock(
         reason: reason.to_owned(),
         by: user.teacher.id,
         at: iso_utc(now),
+        replaces_revoked: false,
     };
     let draft = match app
         .store()
@@ -642,7 +654,8 @@ async fn render_batch(
     Ok(p)
 }
 
-/// The record, checked for "Mở khóa" (principal of its class's school, record locked).
+/// The record, checked for "Mở khóa": principal of its class's school, record locked
+/// and not yet synced (a synced record is refused with [`SYNCED_UNLOCK_REFUSED`]).
 async fn unlockable(
     app: &AppState,
     user: &CurrentUser,
@@ -675,6 +688,10 @@ async fn unlockable(
         return Err(AppError::Conflict(
             "Học bạ này chưa khóa (chưa ký), không cần mở khóa.".to_owned(),
         ));
+    }
+    // DESIGN.md §5: once the registry holds it, only an approved revocation replaces it.
+    if record.state == RecordState::Synced {
+        return Err(AppError::Conflict(SYNCED_UNLOCK_REFUSED.to_owned()));
     }
     Ok((record, class))
 }

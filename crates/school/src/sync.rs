@@ -48,6 +48,11 @@ pub struct RegistryConfig {
     /// no token of its own ("Kết nối CSDL"). `None`: only schools with their own token
     /// sync; the others' sealed records wait in the outbox.
     pub token: Option<String>,
+    /// Tokens from the server's configuration, by school code (`--registry-school-token
+    /// CODE=VAR`): a school without its own token in the database uses the one named by
+    /// its code here, before the default token (see [`school_token`]). A code of no
+    /// school of this server is never used.
+    pub school_tokens: BTreeMap<String, String>,
     /// The registry's Ed25519 public key (hex): receipts signed by any other key are
     /// refused.
     pub public_key_hex: String,
@@ -64,6 +69,10 @@ impl std::fmt::Debug for RegistryConfig {
         f.debug_struct("RegistryConfig")
             .field("url", &self.url)
             .field("token", &"<redacted>")
+            .field(
+                "school_tokens",
+                &self.school_tokens.keys().collect::<Vec<_>>(),
+            )
             .field("public_key_hex", &self.public_key_hex)
             .field("backoff", &self.backoff)
             .field("lease_secs", &self.lease_secs)
@@ -186,9 +195,12 @@ pub struct Sender {
     pub lease_secs: i64,
     /// Entries claimed per round.
     pub batch: u32,
-    /// Claim only the entries of schools that have their own registry token (set when
-    /// the server has no default token, so the other schools' entries wait).
+    /// Claim only the entries of schools that have a registry token of their own, in the
+    /// database or in [`Sender::school_tokens`] (set when the server has no default
+    /// token, so the other schools' entries wait untouched).
     pub only_linked_schools: bool,
+    /// Configured tokens by school code ([`RegistryConfig::school_tokens`]).
+    pub school_tokens: BTreeMap<String, String>,
 }
 
 impl Sender {
@@ -210,6 +222,7 @@ impl Sender {
             lease_secs: 300,
             batch: 50,
             only_linked_schools: false,
+            school_tokens: BTreeMap::new(),
         })
     }
 
@@ -217,9 +230,33 @@ impl Sender {
     pub async fn run_once(&self) -> Result<RoundReport, store::Error> {
         let now = self.clock.now();
         let claimed = if self.only_linked_schools {
-            self.store
+            let mut claimed = self
+                .store
                 .claim_outbox_of_linked_schools(&self.worker, now, self.lease_secs, self.batch)
-                .await?
+                .await?;
+            // Then the schools whose token is configured; an entry already claimed above
+            // is not claimed again (each claim is a compare-and-set).
+            for code in self.school_tokens.keys() {
+                let room = (self.batch as usize).saturating_sub(claimed.len());
+                if room == 0 {
+                    break;
+                }
+                let Some(school) = self.store.school_by_code(code).await? else {
+                    continue;
+                };
+                claimed.extend(
+                    self.store
+                        .claim_outbox_of_school(
+                            &self.worker,
+                            now,
+                            self.lease_secs,
+                            u32::try_from(room).unwrap_or(self.batch),
+                            school.id,
+                        )
+                        .await?,
+                );
+            }
+            claimed
         } else {
             self.store
                 .claim_outbox(&self.worker, now, self.lease_secs, self.batch)
@@ -289,9 +326,14 @@ impl Sender {
                     .to_owned(),
             )
         } else {
-            // The school's own token when it has one, else the transport's default.
-            let sent = match self.store.registry_token_of_class(e.class).await? {
-                Some(token) => self.transport.post_record_as(&token, c.xml.clone()).await,
+            // The school's own or configured token, else the transport's default.
+            let school = self.store.class(e.class).await?.school;
+            let sent = match school_token(&self.store, &self.school_tokens, None, school).await? {
+                Some(t) => {
+                    self.transport
+                        .post_record_as(t.token(), c.xml.clone())
+                        .await
+                }
                 None => self.transport.post_record(c.xml.clone()).await,
             };
             match sent {
@@ -328,23 +370,82 @@ impl Sender {
 
 /// Starts the sender for `registry` as a background task (`hocba serve`). Fails when the
 /// URL, default token or key is unusable. Without a default token only the schools with
-/// their own token ("Kết nối CSDL") are sent for.
+/// a token of their own ("Kết nối CSDL", or configured for their code) are sent for.
 pub fn spawn_sender(
     store: Store,
     registry: &RegistryConfig,
 ) -> Result<tokio::task::JoinHandle<()>, AppError> {
-    check_key_hex(&registry.public_key_hex).map_err(AppError::Internal)?;
-    let transport = registry.transport().map_err(AppError::Internal)?;
-    let mut sender = Sender::new(
-        store,
-        Arc::new(transport),
-        Arc::new(SystemClock),
-        &registry.public_key_hex,
-    )?;
-    sender.backoff = registry.backoff;
-    sender.lease_secs = registry.lease_secs;
-    sender.only_linked_schools = registry.token.is_none();
-    Ok(tokio::spawn(sender.run()))
+    Ok(tokio::spawn(Sender::for_registry(store, registry)?.run()))
+}
+
+impl Sender {
+    /// The sender `hocba serve` runs for `registry`: its transport, key, retry policy,
+    /// lease and tokens (see [`spawn_sender`]).
+    pub fn for_registry(store: Store, registry: &RegistryConfig) -> Result<Sender, AppError> {
+        check_key_hex(&registry.public_key_hex).map_err(AppError::Internal)?;
+        let transport = registry.transport().map_err(AppError::Internal)?;
+        let mut sender = Sender::new(
+            store,
+            Arc::new(transport),
+            Arc::new(SystemClock),
+            &registry.public_key_hex,
+        )?;
+        sender.backoff = registry.backoff;
+        sender.lease_secs = registry.lease_secs;
+        sender.only_linked_schools = registry.token.is_none();
+        sender.school_tokens = registry.school_tokens.clone();
+        Ok(sender)
+    }
+}
+
+/// A school's registry token and where it comes from.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SchoolToken {
+    /// Its own, entered on "Kết nối CSDL" (database).
+    Own(String),
+    /// Configured for its code on the server (`--registry-school-token`).
+    Configured(String),
+    /// The server's default (`--registry-token-env`).
+    Default(String),
+}
+
+impl SchoolToken {
+    /// The bearer token.
+    pub fn token(&self) -> &str {
+        match self {
+            SchoolToken::Own(t) | SchoolToken::Configured(t) | SchoolToken::Default(t) => t,
+        }
+    }
+}
+
+impl std::fmt::Debug for SchoolToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SchoolToken::Own(_) => "Own(<redacted>)",
+            SchoolToken::Configured(_) => "Configured(<redacted>)",
+            SchoolToken::Default(_) => "Default(<redacted>)",
+        })
+    }
+}
+
+/// The token `school` presents to the registry, by precedence: its own token in the
+/// database ("Kết nối CSDL") → the one configured for its code (`configured`, by school
+/// code) → `default`. `None` when it has none: its records wait in the outbox.
+pub async fn school_token(
+    store: &Store,
+    configured: &BTreeMap<String, String>,
+    default: Option<&str>,
+    school: store::SchoolId,
+) -> Result<Option<SchoolToken>, store::Error> {
+    if let Some(own) = store.registry_token(school).await? {
+        return Ok(Some(SchoolToken::Own(own)));
+    }
+    if !configured.is_empty()
+        && let Some(t) = configured.get(&store.school(school).await?.code)
+    {
+        return Ok(Some(SchoolToken::Configured(t.clone())));
+    }
+    Ok(default.map(|t| SchoolToken::Default(t.to_owned())))
 }
 
 /// Checks that `hex` is a 32-byte Ed25519 public key in hex.
@@ -765,12 +866,15 @@ async fn render(
             r#"<p class="warning">Máy chủ chưa được cấu hình địa chỉ CSDL học bạ số: học bạ đã đóng dấu được giữ trong hàng đợi và sẽ được gửi khi quản trị cấu hình (<code>--registry-url</code>).</p>"#,
         );
     }
-    if app
-        .config()
-        .registry
-        .as_ref()
-        .is_some_and(|r| r.token.is_none())
-        && store.registry_token(user.teacher.school).await?.is_none()
+    if let Some(r) = app.config().registry.as_ref()
+        && school_token(
+            store,
+            &r.school_tokens,
+            r.token.as_deref(),
+            user.teacher.school,
+        )
+        .await?
+        .is_none()
     {
         body.push_str(
             r#"<p class="warning">Trường chưa có mã truy cập CSDL học bạ số: học bạ đã đóng dấu được giữ trong hàng đợi và chỉ được gửi khi quản trị trường nhập mã ở trang <a href="/registry">Kết nối CSDL</a>.</p>"#,
@@ -1072,6 +1176,7 @@ mod tests {
         let config = RegistryConfig {
             url: "http://registry.local".to_owned(),
             token: None,
+            school_tokens: BTreeMap::from([("79000202".to_owned(), "rieng-thcs".to_owned())]),
             public_key_hex: "ab".repeat(32),
             backoff: Backoff::default(),
             lease_secs: 300,
@@ -1085,6 +1190,8 @@ mod tests {
             config.transport().unwrap().token.as_deref(),
             Some("mac-dinh")
         );
-        assert!(!format!("{config:?}").contains("mac-dinh"));
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("mac-dinh") && !debug.contains("rieng-thcs"));
+        assert!(debug.contains("79000202"));
     }
 }

@@ -364,11 +364,13 @@ pub(crate) async fn render_versions(
                 );
             }
             // Only the newest version of a class can be unlocked (the server refuses the
-            // others with 409), so an older, superseded version offers no link.
+            // others with 409), so an older, superseded version offers no link; nor does
+            // a synced one (replaced through "Đề nghị thu hồi" only).
             let superseded = records
                 .iter()
                 .any(|o| o.class == r.class && o.version > r.version);
             let mut actions = if r.state.is_locked()
+                && r.state != RecordState::Synced
                 && !superseded
                 && allows(store, user, Permission::UnlockRecord { class: r.class }).await?
             {

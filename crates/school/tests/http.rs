@@ -4531,3 +4531,5 @@ mod paper {
 mod paper_batch;
 #[path = "http/registry_link.rs"]
 mod registry_link;
+#[path = "http/unlock_synced.rs"]
+mod unlock_synced;

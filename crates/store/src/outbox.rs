@@ -137,6 +137,16 @@ macro_rules! not_superseded {
     };
 }
 
+/// Which entries a claim may take.
+#[derive(Clone, Copy)]
+enum Scope {
+    All,
+    /// Of schools with their own registry token in the database.
+    Linked,
+    /// Of one school.
+    School(SchoolId),
+}
+
 /// Inserts the outbox entry of a record version inside the caller's open transaction
 /// `$tx`, due at once; does nothing when the same student and digest are already queued.
 macro_rules! enqueue {
@@ -170,7 +180,7 @@ impl Store {
         lease_secs: i64,
         limit: u32,
     ) -> Result<Vec<ClaimedEntry>> {
-        self.claim(worker, now, lease_secs, limit, false).await
+        self.claim(worker, now, lease_secs, limit, Scope::All).await
     }
 
     /// [`Store::claim_outbox`] restricted to the entries of schools that have their own
@@ -183,7 +193,23 @@ impl Store {
         lease_secs: i64,
         limit: u32,
     ) -> Result<Vec<ClaimedEntry>> {
-        self.claim(worker, now, lease_secs, limit, true).await
+        self.claim(worker, now, lease_secs, limit, Scope::Linked)
+            .await
+    }
+
+    /// [`Store::claim_outbox`] restricted to the entries of `school`: the sender's claim
+    /// for a school whose registry token comes from the server's configuration
+    /// (`--registry-school-token`) rather than from the database.
+    pub async fn claim_outbox_of_school(
+        &self,
+        worker: &str,
+        now: i64,
+        lease_secs: i64,
+        limit: u32,
+        school: SchoolId,
+    ) -> Result<Vec<ClaimedEntry>> {
+        self.claim(worker, now, lease_secs, limit, Scope::School(school))
+            .await
     }
 
     async fn claim(
@@ -192,12 +218,20 @@ impl Store {
         now: i64,
         lease_secs: i64,
         limit: u32,
-        only_linked: bool,
+        scope: Scope,
     ) -> Result<Vec<ClaimedEntry>> {
         let at = iso(now);
-        // Static SQL only: the two variants differ by one condition.
-        let select = if only_linked {
-            concat!(
+        // Static SQL only: the variants differ by one condition.
+        let select = match scope {
+            Scope::School(_) => concat!(
+                "SELECT student_code, digest, state, claimed_until FROM outbox o \
+                 WHERE ((state = 'pending' AND next_attempt_at <= $1) \
+                 OR (state = 'sent' AND claimed_until <= $1)) AND ",
+                not_superseded!(),
+                " AND o.class_id IN (SELECT c.id FROM classes c WHERE c.school_id = $3) \
+                 ORDER BY next_attempt_at, created_at LIMIT $2"
+            ),
+            Scope::Linked => concat!(
                 "SELECT student_code, digest, state, claimed_until FROM outbox o \
                  WHERE ((state = 'pending' AND next_attempt_at <= $1) \
                  OR (state = 'sent' AND claimed_until <= $1)) AND ",
@@ -205,22 +239,21 @@ impl Store {
                 " AND o.class_id IN (SELECT c.id FROM classes c \
                  JOIN school_registry_tokens t ON t.school_id = c.school_id) \
                  ORDER BY next_attempt_at, created_at LIMIT $2"
-            )
-        } else {
-            concat!(
+            ),
+            Scope::All => concat!(
                 "SELECT student_code, digest, state, claimed_until FROM outbox o \
                  WHERE ((state = 'pending' AND next_attempt_at <= $1) \
                  OR (state = 'sent' AND claimed_until <= $1)) AND ",
                 not_superseded!(),
                 " ORDER BY next_attempt_at, created_at LIMIT $2"
-            )
+            ),
         };
         dispatch!(self, |pool, _begin| {
-            let due = sqlx::query(select)
-                .bind(now)
-                .bind(i64::from(limit))
-                .fetch_all(pool)
-                .await?;
+            let mut query = sqlx::query(select).bind(now).bind(i64::from(limit));
+            if let Scope::School(school) = scope {
+                query = query.bind(school.0);
+            }
+            let due = query.fetch_all(pool).await?;
             let mut claimed = Vec::new();
             for d in &due {
                 let student = d.text("student_code")?;

@@ -181,6 +181,12 @@ pub struct Unlock {
     pub by: TeacherId,
     /// When (ISO 8601 UTC).
     pub at: String,
+    /// `true` only for "Lập phiên bản thay thế" after the registry approved the revocation
+    /// of the locked version: a `synced` version may then be superseded. `false` ("Mở
+    /// khóa"): a `synced` version is a [`Error::Conflict`] — once the registry holds it,
+    /// only an approved revocation replaces it (checked here, in the unlock's transaction,
+    /// so a sync landing between the caller's check and the unlock cannot slip through).
+    pub replaces_revoked: bool,
 }
 
 /// The columns [`stored`] reads.
@@ -436,6 +442,12 @@ impl Store {
             let state = row::code(&old.text("state")?, "record state", RecordState::from_code)?;
             if !state.is_locked() {
                 return Err(conflict(&unlock.student, "the record is not locked"));
+            }
+            if state == RecordState::Synced && !unlock.replaces_revoked {
+                return Err(conflict(
+                    &unlock.student,
+                    "the record is in the registry: only an approved revocation replaces it",
+                ));
             }
             if old.opt_text("sha256")?.as_deref() != Some(unlock.sha256.as_str()) {
                 return Err(conflict(

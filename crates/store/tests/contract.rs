@@ -7,6 +7,7 @@ mod locking;
 mod lookup;
 mod registry;
 mod registry_link;
+mod registry_ops;
 mod supervision;
 mod support;
 
@@ -1579,6 +1580,7 @@ async fn records_unlock_makes_a_new_draft_version(db: TestDb) {
         reason: "Sửa điểm Toán học kì II".to_owned(),
         by: w.teacher,
         at: "2026-06-01T09:00:00Z".to_owned(),
+        replaces_revoked: false,
     };
     // Not locked yet.
     assert_conflict(
@@ -1966,6 +1968,28 @@ async fn outbox_accept_stores_the_receipt_and_syncs_the_record(db: TestDb) {
     let r = s.record(code, &record_id(1)).await.unwrap();
     assert_eq!(r.state, store::RecordState::Synced);
     assert_eq!(r.sha256, Some(sha('d')));
+    // In the registry now: "Mở khóa" is refused inside the store, only the replacement
+    // after an approved revocation supersedes it.
+    let mut unlock = store::Unlock {
+        student: code.clone(),
+        id: record_id(1),
+        sha256: sha('d'),
+        new_id: record_id(2),
+        reason: "Sửa điểm Toán học kì II".to_owned(),
+        by: w.teacher,
+        at: "2026-06-01T09:00:00Z".to_owned(),
+        replaces_revoked: false,
+    };
+    let before = s.audit_of_student(w.school, code).await.unwrap().len();
+    assert_conflict(s.unlock_record(&unlock, &audit::stamp(&w, T0 + 2)).await);
+    assert_eq!(
+        s.audit_of_student(w.school, code).await.unwrap().len(),
+        before
+    );
+    assert_eq!(
+        s.record(code, &record_id(1)).await.unwrap().state,
+        store::RecordState::Synced
+    );
     // The move to `synced` is in the audit log, by the sender, chained with the rest.
     let log = s.audit_of_student(w.school, code).await.unwrap();
     let last = log.iter().max_by_key(|e| e.seq).unwrap();
@@ -1997,6 +2021,13 @@ async fn outbox_accept_stores_the_receipt_and_syncs_the_record(db: TestDb) {
             .await
             .is_err()
     );
+    // The replacement after an approved revocation may supersede the synced version.
+    unlock.replaces_revoked = true;
+    let draft = s
+        .unlock_record(&unlock, &audit::stamp(&w, T0 + 3))
+        .await
+        .unwrap();
+    assert_eq!((draft.version, draft.state), (2, store::RecordState::Draft));
 }
 
 async fn outbox_reject_keeps_the_reason_and_resend_requeues_it(db: TestDb) {
@@ -2334,6 +2365,7 @@ async fn outbox_never_sends_a_version_unlocked_before_it_was_sent(db: TestDb) {
             reason: "Sửa điểm Toán học kì II".to_owned(),
             by: w.teacher,
             at: "2026-06-01T09:00:00Z".to_owned(),
+            replaces_revoked: false,
         },
         &audit::stamp(&w, T0),
     )

@@ -1,9 +1,8 @@
 // Story 17: the clerk prints the paper copy ("In bản sao giấy") of a sealed record of 7A1:
 // a PDF download (application/pdf, starting with %PDF-), logged in the student's history.
 //
-// Needs a sealed record: continues from 80-batch-sign (85-unlock has turned the first
-// sealed student into a draft; this prints the last sealed one), or signs and seals 7A1
-// itself when run alone.
+// Needs a sealed record: continues from 80-batch-sign (this prints the last sealed one),
+// or signs and seals 7A1 itself when run alone.
 
 import fs from 'node:fs';
 
@@ -50,7 +49,7 @@ export default [
 
     // A record that is not sealed has no paper copy.
     await page.goto(`/classes/${classId}/records`);
-    // (The student 85-unlock reopened still has a printable signed version 1.)
+    // (A student reopened by "Mở khóa" would still have a printable signed version 1.)
     const unsealed = (await recordRows(page)).find((r) => r.version === '1' && !isSealed(r.state));
     if (unsealed) {
       const other = await page.request.get(`/students/${unsealed.code}/records`);

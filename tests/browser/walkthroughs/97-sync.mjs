@@ -5,9 +5,9 @@
 // two deadlines (25/06 and 10/08). Each sealed record's versions page says "Đã gửi, có
 // biên nhận" and its history has the sync.
 //
-// Continues from 80-batch-sign (85-unlock may have reopened one student: that version's
-// entry is then either accepted already or counted as superseded), or seals 7A1 itself
-// when run alone.
+// Continues from 80-batch-sign (85-unlock only checks that a synced record of 7A1 cannot
+// be unlocked; a student reopened before the sender ran would be counted as superseded),
+// or seals 7A1 itself when run alone.
 
 import { USERS, assert, expectText, login, navigating, pathOf, walk } from '../helpers.mjs';
 import {

@@ -109,6 +109,7 @@ fn config(reg: &Registry, default_token: Option<&str>) -> school::Config {
         registry: Some(RegistryConfig {
             url: reg.url.clone(),
             token: default_token.map(str::to_owned),
+            school_tokens: Default::default(),
             public_key_hex: reg.key_hex.clone(),
             backoff: school::sync::Backoff::default(),
             lease_secs: 300,

@@ -267,6 +267,7 @@ async fn an_unlocked_new_version_accepts_the_save(db: TestDb) {
             reason: "Nhập kết quả kiểm tra lại".to_owned(),
             by: w.teacher,
             at: "2026-07-01T09:00:00Z".to_owned(),
+            replaces_revoked: false,
         },
         &audit::stamp(&w, T0 + 30),
     )
