@@ -568,6 +568,367 @@ fn now() -> anyhow::Result<i64> {
     i64::try_from(secs).context("system clock out of range")
 }
 
+/// `hocba registry stats` and `hocba registry check-store`: the operator's watch and the
+/// integrity check after a restore (STORIES #26, docs/operating-registry.md). Both only
+/// read the database.
+mod ops {
+    use std::path::PathBuf;
+    use std::process::ExitCode;
+
+    use anyhow::{Context, bail};
+    use clap::Args as ClapArgs;
+    use serde_json::{Value, json};
+
+    use super::{block_on, db_url, now, open};
+
+    /// Options of `hocba registry stats`.
+    #[derive(ClapArgs)]
+    pub(super) struct StatsArgs {
+        /// Database URL [env: HOCBA_DB]
+        #[arg(long)]
+        db: Option<String>,
+        /// The window: the last N hours (1 to 8784)
+        #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=8784))]
+        hours: u32,
+        /// Print JSON (keys documented in docs/operating-registry.md) instead of text
+        #[arg(long)]
+        json: bool,
+    }
+
+    /// Options of `hocba registry check-store`.
+    #[derive(ClapArgs)]
+    #[command(group = clap::ArgGroup::new("registry_key").required(true).args(["key_public", "key"]))]
+    pub(super) struct CheckStoreArgs {
+        /// Database URL [env: HOCBA_DB]
+        #[arg(long)]
+        db: Option<String>,
+        /// The registry's public receipt key, 64 hex digits (as `GET /api/v1/registry-key`)
+        #[arg(long, value_name = "HEX")]
+        key_public: Option<String>,
+        /// The registry's receipt key file (Ed25519 PKCS#8, DER); only its public half is used
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
+        /// Records read per page (keyset pagination; memory stays bounded by one page)
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        page_size: u32,
+        /// A progress line on stderr every N records
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+        progress_every: u64,
+        /// Also re-run the registry's full record check on each record (strict parse,
+        /// signature chain, trust at signing time, seal approval, recomputation); slow
+        #[arg(long, requires = "trust")]
+        full: bool,
+        /// With --full: the root CAs (PEM) signers must chain to, as given to the server
+        #[arg(long, value_name = "FILE")]
+        trust: Option<PathBuf>,
+    }
+
+    /// Runs `hocba registry stats`.
+    pub(super) fn stats(
+        a: StatsArgs,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<ExitCode> {
+        let db = db_url(a.db.or_else(|| env("HOCBA_DB")))?;
+        block_on(async move {
+            let store = open(&db).await?;
+            let until = now()?;
+            let since = until - i64::from(a.hours) * 3600;
+            let stats = store
+                .registry_stats(since)
+                .await
+                .context("reading the registry's counts")?;
+            if a.json {
+                println!("{:#}", stats_json(&stats, a.hours, since, until));
+            } else {
+                print!("{}", stats_text(&stats, a.hours, since, until));
+            }
+            Ok(ExitCode::SUCCESS)
+        })
+    }
+
+    /// The busiest hour of the window, if any record was stored.
+    fn busiest(stats: &store::RegistryStats) -> Option<&store::HourCount> {
+        // The earliest of equally busy hours, so the answer is stable.
+        stats.hourly.iter().rev().max_by_key(|h| h.stored)
+    }
+
+    fn per_second(records: i64) -> f64 {
+        // Counts per hour stay far below 2^52: the conversion is exact.
+        records as f64 / 3600.0
+    }
+
+    /// The JSON document of `stats --json`. Its keys are part of the command's contract
+    /// (docs/operating-registry.md); add keys, never rename them.
+    fn stats_json(stats: &store::RegistryStats, hours: u32, since: i64, until: i64) -> Value {
+        json!({
+            "window": { "hours": hours, "since": since, "until": until },
+            "stored": {
+                "in_window": stats.stored_in_window,
+                "total": stats.stored_total,
+                "hourly": stats.hourly.iter().map(|h| json!({
+                    "hour_start": h.hour_start,
+                    "records": h.stored,
+                })).collect::<Vec<_>>(),
+                "busiest_hour": busiest(stats).map(|h| json!({
+                    "hour_start": h.hour_start,
+                    "records": h.stored,
+                    "per_second": per_second(h.stored),
+                })),
+            },
+            "rejections": {
+                "attempts": stats.rejections.iter().map(|r| r.attempts).sum::<i64>(),
+                "by_code": stats.rejections.iter().map(|r| json!({
+                    "code": r.code,
+                    "attempts": r.attempts,
+                    "documents": r.documents,
+                })).collect::<Vec<_>>(),
+            },
+            "pending": {
+                "certificates": stats.pending_certificates,
+                "revocations": stats.pending_revocations,
+            },
+            "silent_schools": stats.silent_schools,
+        })
+    }
+
+    fn stats_text(stats: &store::RegistryStats, hours: u32, since: i64, until: i64) -> String {
+        use std::fmt::Write as _;
+        let iso = school::records::iso_utc;
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        let _ = writeln!(
+            out,
+            "Registry, last {hours} h ({} .. {})",
+            iso(since),
+            iso(until)
+        );
+        let _ = writeln!(
+            out,
+            "Records stored per hour (UTC; empty hours not listed):"
+        );
+        if stats.hourly.is_empty() {
+            let _ = writeln!(out, "  (none)");
+        }
+        for h in &stats.hourly {
+            let _ = writeln!(out, "  {}  {:>8}", iso(h.hour_start), h.stored);
+        }
+        if let Some(h) = busiest(stats) {
+            let _ = writeln!(
+                out,
+                "Busiest hour: {}, {} records, {:.4} records/s",
+                iso(h.hour_start),
+                h.stored,
+                per_second(h.stored)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "Stored in the window: {}; stored in all: {}",
+            stats.stored_in_window, stats.stored_total
+        );
+        let _ = writeln!(out, "Rejections by code (posts / distinct documents):");
+        if stats.rejections.is_empty() {
+            let _ = writeln!(out, "  (none)");
+        }
+        for r in &stats.rejections {
+            let _ = writeln!(out, "  {:<20} {:>6} / {}", r.code, r.attempts, r.documents);
+        }
+        let _ = writeln!(
+            out,
+            "Pending certificate approvals: {}",
+            stats.pending_certificates
+        );
+        let _ = writeln!(
+            out,
+            "Pending revocation requests: {}",
+            stats.pending_revocations
+        );
+        let _ = writeln!(
+            out,
+            "Schools that sent nothing in the window: {}",
+            if stats.silent_schools.is_empty() {
+                "(none)".to_owned()
+            } else {
+                stats.silent_schools.join(", ")
+            }
+        );
+        out
+    }
+
+    /// Runs `hocba registry check-store`: `OK: N records` and exit 0, or one `BAD
+    /// <record_id>: <why>` line per bad record, a summary and exit 1; errors exit 2.
+    pub(super) fn check_store(
+        a: CheckStoreArgs,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<ExitCode> {
+        let db = db_url(a.db.or_else(|| env("HOCBA_DB")))?;
+        let public = match (&a.key_public, &a.key) {
+            (Some(hex), _) => {
+                let hex = hex.trim().to_ascii_lowercase();
+                if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    bail!("--key-public must be 64 hex digits (the registry's Ed25519 public key)");
+                }
+                hex
+            }
+            (None, Some(path)) => {
+                let der = std::fs::read(path)
+                    .with_context(|| format!("--key: reading {}", path.display()))?;
+                registry::RegistryKey::from_pkcs8(&der)
+                    .with_context(|| {
+                        format!(
+                            "--key: {} is not an Ed25519 PKCS#8 (DER) key",
+                            path.display()
+                        )
+                    })?
+                    .public_hex()
+            }
+            (None, None) => bail!("pass --key-public HEX or --key FILE"),
+        };
+        let trust =
+            match &a.trust {
+                Some(path) if a.full => {
+                    let pem = std::fs::read(path)
+                        .with_context(|| format!("--trust: reading {}", path.display()))?;
+                    Some(pki::TrustStore::from_pem_bundle(&pem).with_context(|| {
+                        format!("--trust: no usable root in {}", path.display())
+                    })?)
+                }
+                _ => None,
+            };
+        block_on(async move {
+            let store = open(&db).await?;
+            let full = match trust {
+                Some(trust) => Some((trust, approvals(&store).await?)),
+                None => None,
+            };
+            let mut after: Option<(String, String)> = None;
+            let (mut checked, mut bad) = (0u64, 0u64);
+            loop {
+                let page = store
+                    .registry_records_page(
+                        after.as_ref().map(|(s, r)| (s.as_str(), r.as_str())),
+                        a.page_size,
+                    )
+                    .await
+                    .context("reading the stored records")?;
+                let Some(last) = page.last() else { break };
+                after = Some((last.student_code.clone(), last.record_id.clone()));
+                for row in &page {
+                    let mut problems = problems(row, &public);
+                    if let Some((trust, approvals)) = &full {
+                        problems.extend(record_check(row, trust, approvals));
+                    }
+                    if !problems.is_empty() {
+                        bad += 1;
+                        println!("BAD {}: {}", row.record_id, problems.join("; "));
+                    }
+                    checked += 1;
+                    if checked % a.progress_every == 0 {
+                        eprintln!("checked {checked} records, {bad} bad so far");
+                    }
+                }
+            }
+            if bad == 0 {
+                println!("OK: {checked} records");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                println!("BAD: {bad} of {checked} records failed the check");
+                Ok(ExitCode::from(1))
+            }
+        })
+    }
+
+    /// Every seal approval of every school, withdrawn ones with their end: what ingest
+    /// consulted, so that a record accepted then is accepted again.
+    async fn approvals(store: &store::Store) -> anyhow::Result<registry::ApprovedSeals> {
+        let mut approvals = registry::ApprovedSeals::new();
+        for school in store
+            .list_registry_schools()
+            .await
+            .context("reading the schools")?
+        {
+            for a in store
+                .seal_approvals(&school.code)
+                .await
+                .context("reading the seal approvals")?
+            {
+                approvals.approve(
+                    &school.code,
+                    &a.fingerprint,
+                    a.approved_from,
+                    a.approved_until,
+                );
+            }
+        }
+        Ok(approvals)
+    }
+
+    /// What `registry::check_record` says about the stored XML now (`--full`).
+    fn record_check(
+        row: &store::StoredRegistryRow,
+        trust: &pki::TrustStore,
+        approvals: &registry::ApprovedSeals,
+    ) -> Option<String> {
+        match registry::check_record(row.xml.as_bytes(), trust, approvals) {
+            Err(rejection) => Some(format!("record check [{}]: {rejection}", rejection.code())),
+            Ok(accepted) if accepted.record_id.to_string() != row.record_id => Some(format!(
+                "the XML is record {}, the row says {}",
+                accepted.record_id, row.record_id
+            )),
+            Ok(_) => None,
+        }
+    }
+
+    /// Everything wrong with one stored row; empty when it is intact.
+    fn problems(row: &store::StoredRegistryRow, public_hex: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let actual = hex::encode(aws_lc_rs::digest::digest(
+            &aws_lc_rs::digest::SHA256,
+            row.xml.as_bytes(),
+        ));
+        if actual != row.digest {
+            out.push(format!(
+                "SHA-256 of the stored XML is {actual}, the stored digest is {}",
+                row.digest
+            ));
+        }
+        match registry::verify_receipt(&row.receipt, public_hex) {
+            Err(e) => out.push(format!("receipt: {e}")),
+            Ok(r) => {
+                if r.digest != row.digest {
+                    out.push(format!(
+                        "receipt names digest {}, the row has {}",
+                        r.digest, row.digest
+                    ));
+                }
+                if r.record_id != row.record_id {
+                    out.push(format!("receipt names record {}", r.record_id));
+                }
+                if i64::from(r.version) != row.version {
+                    out.push(format!(
+                        "receipt names version {}, the row has {}",
+                        r.version, row.version
+                    ));
+                }
+            }
+        }
+        match (
+            row.status.as_str(),
+            row.revoked_at,
+            row.revoked_reason.as_deref(),
+        ) {
+            ("current", None, None) => {}
+            ("current", _, _) => out.push("current record with revocation fields".to_owned()),
+            ("revoked", Some(_), Some(reason)) if !reason.trim().is_empty() => {}
+            ("revoked", _, _) => {
+                out.push("revoked record without a revocation time and reason".to_owned())
+            }
+            (other, _, _) => out.push(format!("unknown status {other:?}")),
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,9 +8,11 @@ mod multipart;
 mod revocation;
 mod share;
 mod supervisor;
+mod trust_cache;
 mod verify;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -25,6 +27,7 @@ pub use admin::{
     AdminError, ApprovedSeal, SchoolEntry, add_school, approve_seal, new_api_token, seed_demo,
     token_sha256,
 };
+pub use api::ingest_record;
 pub use lookup::{MAX_FAILURES as LOOKUP_MAX_FAILURES, WINDOW_SECS as LOOKUP_WINDOW_SECS};
 pub use revocation::{decide_revocation, lineage, pending_revocations};
 pub use share::code_sha256 as share_code_sha256;
@@ -32,6 +35,7 @@ pub use supervisor::{
     DEMO_SUPERVISOR_PASSWORD, Progress, ProgressRow, add_supervisor, hash_password, progress,
     progress_xlsx, seed_demo_supervisors, verify_password,
 };
+pub use trust_cache::{MAX_CACHED_CHAINS, TrustCache};
 pub use verify::{
     Details, RegistryInfo, SignerView, Verdict, Verification, verify_by_code, verify_document,
 };
@@ -64,6 +68,9 @@ pub struct Config {
     pub demo: bool,
     /// Where "now" comes from (default: the system clock).
     pub clock: Clock,
+    /// Accepted records are stored in batches, one statement and one commit for every
+    /// record waiting (default `true`); `false`: one insert per request.
+    pub group_commit: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -71,6 +78,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("registry_name", &self.registry_name)
             .field("demo", &self.demo)
+            .field("group_commit", &self.group_commit)
             .finish_non_exhaustive()
     }
 }
@@ -81,20 +89,31 @@ impl Default for Config {
             registry_name: "CSDL học bạ số".to_owned(),
             demo: false,
             clock: Arc::new(system_now),
+            group_commit: true,
         }
     }
 }
 
-/// Everything a handler needs: the store, the receipt key, the trust list of root CAs and
-/// the configuration. Cheap to clone (one `Arc`).
+/// Everything a handler needs: the store, the receipt key, the trust list of root CAs (with
+/// its cache of validated chains), the configuration, and the ingest path's caches and
+/// group-commit queue. Cheap to clone (one `Arc`).
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
 struct Inner {
     store: Store,
     key: RegistryKey,
-    trust: Arc<pki::TrustStore>,
+    trust: Arc<TrustCache>,
     config: Config,
+    /// Schools by the SHA-256 of their API token. Only hits are kept: a token never
+    /// changes school and schools are never removed, so an entry cannot go stale.
+    schools_by_token: RwLock<HashMap<String, store::RegistrySchool>>,
+    /// Seal approvals per school code, loaded on first use and forgotten when a
+    /// supervisor decides on a certificate. Never the last word: the insert itself
+    /// checks the approval in the database (see `api`), and a refusal reloads.
+    approvals: RwLock<HashMap<String, Arc<registry::ApprovedSeals>>>,
+    /// The group-commit queue of accepted records, started on first use (see `api`).
+    ingest_queue: OnceLock<api::IngestQueue>,
 }
 
 impl AppState {
@@ -104,8 +123,11 @@ impl AppState {
         AppState(Arc::new(Inner {
             store,
             key,
-            trust: Arc::new(trust),
+            trust: Arc::new(TrustCache::new(trust)),
             config,
+            schools_by_token: RwLock::new(HashMap::new()),
+            approvals: RwLock::new(HashMap::new()),
+            ingest_queue: OnceLock::new(),
         }))
     }
 
@@ -124,8 +146,20 @@ impl AppState {
         &self.0.config
     }
 
-    fn trust(&self) -> Arc<pki::TrustStore> {
+    /// Installs a new trust store (other roots, newer CRLs): from now on every chain is
+    /// validated against it; chains validated against the old one are forgotten.
+    pub fn replace_trust(&self, trust: pki::TrustStore) {
+        self.0.trust.replace(trust);
+    }
+
+    /// The trust store with its cache of validated chains.
+    fn trust(&self) -> Arc<TrustCache> {
         Arc::clone(&self.0.trust)
+    }
+
+    /// Forgets the cached seal approvals of `school` (after a supervisor's decision).
+    pub(crate) fn forget_seal_approvals(&self, school: &str) {
+        write(&self.0.approvals).remove(school);
     }
 
     fn now(&self) -> i64 {
@@ -253,4 +287,19 @@ fn system_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Caps every in-memory cache of the state: a full cache is emptied and refilled.
+const MAX_CACHED: usize = 100_000;
+
+// The caches' locks guard maps whose every change is one call (insert, remove, clear),
+// so a lock poisoned by a panicking thread still holds a consistent map: used as is.
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

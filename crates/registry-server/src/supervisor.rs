@@ -310,13 +310,15 @@ async fn school_of_token(app: &AppState, headers: &HeaderMap) -> Result<Registry
     crate::api::authenticate(app, headers).await
 }
 
-/// Notes a refused ingest (422) of `school` for the dashboard; a failure to note it is
+/// Notes a refused ingest (422) of `school` under the rejection's stable `code` (the
+/// dashboard's "Bị từ chối", `hocba registry stats`); a failure to note it is
 /// logged and does not change the answer to the school.
 pub(crate) async fn note_rejection(
     app: &AppState,
     school: &str,
     digest: &str,
     year_grade: Option<(u16, u8)>,
+    code: &str,
     answer: StatusCode,
 ) {
     if answer != StatusCode::UNPROCESSABLE_ENTITY {
@@ -324,7 +326,7 @@ pub(crate) async fn note_rejection(
     }
     if let Err(e) = app
         .store()
-        .record_rejection(school, digest, year_grade, "check", app.now())
+        .record_rejection(school, digest, year_grade, code, app.now())
         .await
     {
         tracing::error!(error = %e, school, "could not count a rejection");
@@ -805,6 +807,7 @@ async fn decide(
         .await
     {
         Ok(()) => {
+            app.forget_seal_approvals(&c.school_code);
             tracing::info!(
                 id,
                 school = %c.school_code,

@@ -20,12 +20,12 @@ pub trait SealApprovals {
 
 /// Approvals held in memory: per school, certificate fingerprints with the period in
 /// which each approval holds.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ApprovedSeals {
     by_school: HashMap<String, Vec<Approval>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Approval {
     fingerprint: String,
     from: i64,
@@ -212,10 +212,25 @@ pub fn check_record(
     trust: &dyn TrustPolicy,
     approvals: &dyn SealApprovals,
 ) -> Result<Accepted, Rejection> {
-    let parsed = record::parse_document(doc).map_err(|e| Rejection::Malformed {
+    check_parsed(doc, &parse(doc)?, trust, approvals)
+}
+
+/// The strict parse that [`check_record`] starts with, as a rejection when it fails.
+pub fn parse(doc: &[u8]) -> Result<record::Document, Rejection> {
+    record::parse_document(doc).map_err(|e| Rejection::Malformed {
         code: e.code(),
         detail: e.to_string(),
-    })?;
+    })
+}
+
+/// [`check_record`] for a document already parsed with [`parse`] (`parsed` must be the
+/// parse of `doc`), so that a caller who reads the record first does not parse it twice.
+pub fn check_parsed(
+    doc: &[u8],
+    parsed: &record::Document,
+    trust: &dyn TrustPolicy,
+    approvals: &dyn SealApprovals,
+) -> Result<Accepted, Rejection> {
     let r = &parsed.record;
     if let Some(blocker) = r.signing_blockers().first() {
         return Err(Rejection::NotSignable(blocker.to_string()));

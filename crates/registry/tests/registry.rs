@@ -166,3 +166,35 @@ fn tampered_incomplete_untrusted_or_miscomputed_records_are_rejected() {
     let err = check_record(b"<HocBa/>", &w.trust, &approvals).unwrap_err();
     assert_eq!(err.code(), "malformed");
 }
+
+#[test]
+fn checking_a_parsed_record_gives_the_same_verdicts_as_check_record() {
+    let w = world();
+    let (school, xml) = thpt();
+    let doc = signed(&w, &xml);
+    let approvals = approvals_for(&school, &w);
+    let parsed = registry::parse(&doc).unwrap();
+    assert_eq!(
+        registry::check_parsed(&doc, &parsed, &w.trust, &approvals),
+        check_record(&doc, &w.trust, &approvals)
+    );
+    let none = ApprovedSeals::new();
+    assert_eq!(
+        registry::check_parsed(&doc, &parsed, &w.trust, &none)
+            .unwrap_err()
+            .code(),
+        "seal-not-approved"
+    );
+    // The signatures are checked on the bytes: a document changed after the parse is
+    // refused even with the parse of the original.
+    let tampered = String::from_utf8(doc.clone())
+        .unwrap()
+        .replacen("<HoVaTen>", "<HoVaTen>X", 1);
+    let err =
+        registry::check_parsed(tampered.as_bytes(), &parsed, &w.trust, &approvals).unwrap_err();
+    assert_eq!(err.code(), "signature", "{err}");
+    assert!(matches!(
+        registry::parse(b"<HocBa/>"),
+        Err(Rejection::Malformed { .. })
+    ));
+}

@@ -15,6 +15,7 @@ mod people;
 mod records;
 mod registry;
 mod registry_link;
+mod registry_ops;
 mod reports;
 mod row;
 mod schools;
@@ -47,13 +48,14 @@ pub use records::{
     ClassReview, NewSignature, RecordState, ReviewedRecord, SignerEntry, StoredRecord, Unlock,
 };
 pub use registry::{
-    Ingested, NewRegistryRecord, NewRegistrySchool, NewSealApproval, RegistryRecord,
-    RegistrySchool, RegistryStatus, SealApproval,
+    BatchIngested, Ingested, NewRegistryRecord, NewRegistrySchool, NewSealApproval, RegistryRecord,
+    RegistrySchool, RegistryStatus, SealApproval, SealUse,
 };
 pub use registry_link::{
     CertificateKind, LinkStatus, MAX_REGISTRY_TOKEN, NewRevocationRequest, NewSchoolCertificate,
     RevocationRequest, SchoolCertificate, token_hint,
 };
+pub use registry_ops::{HourCount, RegistryStats, RejectionCodeCount, StoredRegistryRow};
 pub use reports::{ClassSize, SchoolCounts, TableCounts};
 pub use sessions::{NewSession, Session};
 pub use sheets::{SheetMarks, semester_term};

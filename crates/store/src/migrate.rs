@@ -60,6 +60,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "registry link",
         include_str!("../migrations/sqlite/0010_registry_link.sql"),
     ),
+    (
+        11,
+        "registry xml storage",
+        include_str!("../migrations/sqlite/0011_registry_xml_storage.sql"),
+    ),
 ];
 
 /// `(version, description, SQL)` for PostgreSQL, in order; same versions as [`SQLITE`].
@@ -113,6 +118,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         10,
         "registry link",
         include_str!("../migrations/postgres/0010_registry_link.sql"),
+    ),
+    (
+        11,
+        "registry xml storage",
+        include_str!("../migrations/postgres/0011_registry_xml_storage.sql"),
     ),
 ];
 

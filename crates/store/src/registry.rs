@@ -168,6 +168,33 @@ pub enum Ingested {
     },
 }
 
+/// The seal signature of a record to store: [`Store::insert_registry_records`] stores the
+/// record only if this certificate is approved for the record's school at this time,
+/// checked by the database in the statement that inserts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealUse {
+    /// SHA-256 of the seal certificate DER, 64 lowercase hex digits.
+    pub fingerprint: String,
+    /// The seal's signing time (Unix seconds).
+    pub signed_at: i64,
+}
+
+/// What [`Store::insert_registry_records`] did with one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BatchIngested {
+    /// Stored, a duplicate, or refused for its record id, as [`Store::insert_registry_record`].
+    Done(Ingested),
+    /// No approval of the seal certificate for the school holds at the seal's signing
+    /// time (it was withdrawn since the caller looked). Nothing was written.
+    SealNotApproved,
+}
+
+/// The condition under which a row `i` (with `school_code`, `seal_fingerprint`,
+/// `seal_at`) may be stored.
+const SEAL_APPROVED: &str = "EXISTS (SELECT 1 FROM registry_seal_approvals a \
+     WHERE a.school_code = i.school_code AND a.fingerprint = i.seal_fingerprint \
+     AND a.approved_from <= i.seal_at AND (a.approved_until IS NULL OR i.seal_at < a.approved_until))";
+
 const RECORD_COLUMNS: &str = "student_code, record_id, version, digest, school_code, \
      start_year, grade, supersedes_id, received_at, receipt, status, revoked_at, revoked_reason";
 
@@ -343,6 +370,129 @@ impl Store {
                 what: "registry record changed during insert".to_owned(),
             }),
         }
+    }
+
+    /// Stores many records at once, each only if its seal is approved ([`SealUse`]); on
+    /// PostgreSQL in one statement and one transaction (the server's group commit), on
+    /// SQLite one by one. The same contract per record as [`Store::insert_registry_record`]:
+    /// idempotent by digest (of two identical records in one batch the first is stored and
+    /// the second is its duplicate), race-free, a record id never replaced. One answer per
+    /// record, in order; a record that fails alone (e.g. an unknown school) gets its own
+    /// error and does not fail the others.
+    pub async fn insert_registry_records(
+        &self,
+        batch: &[(NewRegistryRecord, SealUse)],
+    ) -> Vec<Result<BatchIngested>> {
+        let stored = match &self.pools {
+            crate::Pools::Postgres(pool) if batch.len() > 1 => {
+                insert_batch_pg(pool, batch).await.ok()
+            }
+            _ => None,
+        };
+        let mut out = Vec::with_capacity(batch.len());
+        match stored {
+            Some(stored) => {
+                for ((record, seal), is_stored) in batch.iter().zip(stored) {
+                    out.push(if is_stored {
+                        Ok(BatchIngested::Done(Ingested::Stored))
+                    } else {
+                        self.explain_not_stored(record, seal).await
+                    });
+                }
+            }
+            // SQLite, a single record, or a batch that failed as a whole (one bad row
+            // fails the statement): one by one, so each gets its own answer.
+            None => {
+                for (record, seal) in batch {
+                    out.push(self.insert_registry_record_sealed(record, seal).await);
+                }
+            }
+        }
+        out
+    }
+
+    async fn insert_registry_record_sealed(
+        &self,
+        record: &NewRegistryRecord,
+        seal: &SealUse,
+    ) -> Result<BatchIngested> {
+        let student = record.student_code.to_string();
+        let sql = sqlx::AssertSqlSafe(format!(
+            "INSERT INTO registry_records (student_code, record_id, version, digest, \
+             school_code, start_year, grade, supersedes_id, xml, received_at, receipt) \
+             SELECT i.student_code, i.record_id, i.version, i.digest, i.school_code, \
+             i.start_year, i.grade, i.supersedes_id, i.xml, i.received_at, i.receipt \
+             FROM (SELECT $1 AS student_code, $2 AS record_id, $3 AS version, $4 AS digest, \
+             $5 AS school_code, $6 AS start_year, $7 AS grade, $8 AS supersedes_id, \
+             $9 AS xml, $10 AS received_at, $11 AS receipt, $12 AS seal_fingerprint, \
+             $13 AS seal_at) i WHERE {SEAL_APPROVED} ON CONFLICT DO NOTHING"
+        ));
+        let inserted = dispatch!(self, |pool, _begin| {
+            let done = sqlx::query(sql)
+                .bind(&student)
+                .bind(&record.record_id)
+                .bind(i64::from(record.version))
+                .bind(&record.digest)
+                .bind(&record.school_code)
+                .bind(i64::from(record.year.start()))
+                .bind(i64::from(record.grade.get()))
+                .bind(&record.supersedes_id)
+                .bind(&record.xml)
+                .bind(record.received_at)
+                .bind(&record.receipt)
+                .bind(&seal.fingerprint)
+                .bind(seal.signed_at)
+                .execute(pool)
+                .await?;
+            Result::<bool>::Ok(done.rows_affected() == 1)
+        })?;
+        if inserted {
+            return Ok(BatchIngested::Done(Ingested::Stored));
+        }
+        self.explain_not_stored(record, seal).await
+    }
+
+    /// Why a record of a batch was not stored: the same bytes are (duplicate), its id is
+    /// taken, or its seal is not approved; anything else is a lost race on the one
+    /// successor per replaced version ([`Error::Conflict`]).
+    async fn explain_not_stored(
+        &self,
+        record: &NewRegistryRecord,
+        seal: &SealUse,
+    ) -> Result<BatchIngested> {
+        if let Some(found) = self
+            .registry_record_by_digest(&record.student_code, &record.digest)
+            .await?
+        {
+            return Ok(BatchIngested::Done(Ingested::Duplicate(Box::new(found))));
+        }
+        if let Some(other) = self
+            .registry_record(&record.student_code, &record.record_id)
+            .await?
+        {
+            return Ok(BatchIngested::Done(Ingested::RecordIdTaken {
+                stored_digest: other.digest,
+            }));
+        }
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) AS n FROM (SELECT $1 AS school_code, $2 AS seal_fingerprint, \
+             $3 AS seal_at) i WHERE {SEAL_APPROVED}"
+        ));
+        let approved = dispatch!(self, |pool, _begin| {
+            let row = sqlx::query(sql)
+                .bind(&record.school_code)
+                .bind(&seal.fingerprint)
+                .bind(seal.signed_at)
+                .fetch_one(pool)
+                .await?;
+            Result::<bool>::Ok(row.int("n")? > 0)
+        })?;
+        if !approved {
+            return Ok(BatchIngested::SealNotApproved);
+        }
+        Err(Error::Conflict {
+            what: "registry record changed during insert".to_owned(),
+        })
     }
 
     /// The stored record with these bytes (by digest), if any.
@@ -533,4 +683,59 @@ fn registry_record(r: &impl RowExt) -> Result<RegistryRecord> {
         revoked_at: r.opt_int("revoked_at")?,
         revoked_reason: r.opt_text("revoked_reason")?,
     })
+}
+
+/// One multi-row insert of `batch` in one transaction; for each record whether this
+/// statement stored it.
+async fn insert_batch_pg(
+    pool: &sqlx::PgPool,
+    batch: &[(NewRegistryRecord, SealUse)],
+) -> Result<Vec<bool>> {
+    let col = |f: &dyn Fn(&NewRegistryRecord, &SealUse) -> String| -> Vec<String> {
+        batch.iter().map(|(r, s)| f(r, s)).collect()
+    };
+    let num = |f: &dyn Fn(&NewRegistryRecord, &SealUse) -> i64| -> Vec<i64> {
+        batch.iter().map(|(r, s)| f(r, s)).collect()
+    };
+    let sql = sqlx::AssertSqlSafe(format!(
+        "INSERT INTO registry_records (student_code, record_id, version, digest, school_code, \
+         start_year, grade, supersedes_id, xml, received_at, receipt) \
+         SELECT i.student_code, i.record_id, i.version, i.digest, i.school_code, i.start_year, \
+         i.grade, i.supersedes_id, i.xml, i.received_at, i.receipt \
+         FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::text[], $5::text[], $6::int8[], \
+         $7::int8[], $8::text[], $9::text[], $10::int8[], $11::text[], $12::text[], $13::int8[]) \
+         WITH ORDINALITY AS i(student_code, record_id, version, digest, school_code, start_year, \
+         grade, supersedes_id, xml, received_at, receipt, seal_fingerprint, seal_at, n) \
+         WHERE {SEAL_APPROVED} ORDER BY i.n ON CONFLICT DO NOTHING RETURNING student_code, digest"
+    ));
+    let rows = sqlx::query(sql)
+        .bind(col(&|r, _| r.student_code.to_string()))
+        .bind(col(&|r, _| r.record_id.clone()))
+        .bind(num(&|r, _| i64::from(r.version)))
+        .bind(col(&|r, _| r.digest.clone()))
+        .bind(col(&|r, _| r.school_code.clone()))
+        .bind(num(&|r, _| i64::from(r.year.start())))
+        .bind(num(&|r, _| i64::from(r.grade.get())))
+        .bind(
+            batch
+                .iter()
+                .map(|(r, _)| r.supersedes_id.clone())
+                .collect::<Vec<Option<String>>>(),
+        )
+        .bind(col(&|r, _| r.xml.clone()))
+        .bind(num(&|r, _| r.received_at))
+        .bind(col(&|r, _| r.receipt.clone()))
+        .bind(col(&|_, s| s.fingerprint.clone()))
+        .bind(num(&|_, s| s.signed_at))
+        .fetch_all(pool)
+        .await?;
+    let mut stored: std::collections::HashSet<(String, String)> = rows
+        .iter()
+        .map(|r| Ok((r.text("student_code")?, r.text("digest")?)))
+        .collect::<Result<_>>()?;
+    // The first of identical records in the batch is the stored one.
+    Ok(batch
+        .iter()
+        .map(|(r, _)| stored.remove(&(r.student_code.to_string(), r.digest.clone())))
+        .collect())
 }

@@ -8,6 +8,7 @@ mod demo_seed;
 mod fault;
 mod pdf;
 mod primary_export;
+mod registry_ops;
 mod registry_supervisor;
 mod rules_eval;
 mod sign_verify;

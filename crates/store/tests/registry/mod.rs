@@ -1,11 +1,13 @@
 //! The registry's tables (migration 0005), on both backends: schools and their token
 //! hashes, seal approvals and their withdrawal, records stored once by digest even under
 //! concurrent identical inserts, a second document under a taken record id refused,
-//! revocation and the successor of a replaced version.
+//! revocation and the successor of a replaced version; the registry's batch insert (group
+//! commit) with the seal approval checked in the inserting statement.
 
 use domain::{Grade, Level, SchoolYear, StudentCode};
 use store::{
-    Error, Ingested, NewRegistryRecord, NewRegistrySchool, NewSealApproval, RegistryStatus, Store,
+    BatchIngested, Error, Ingested, NewRegistryRecord, NewRegistrySchool, NewSealApproval,
+    RegistryStatus, SealUse, Store,
 };
 
 /// Declares each test twice, `registry::sqlite::name` and `registry::postgres::name`.
@@ -37,6 +39,7 @@ registry_contract!(
     concurrent_identical_registry_inserts_store_one_row,
     registry_records_are_revoked_and_superseded,
     registry_tables_are_checked_by_the_schema,
+    a_batch_stores_each_record_once_and_answers_each_alone,
 );
 
 const NOW: i64 = 1_780_000_000;
@@ -353,5 +356,100 @@ async fn registry_tables_are_checked_by_the_schema(db: super::support::TestDb) {
         s.execute_raw_for_tests("UPDATE registry_records SET status = 'lost'")
             .await
             .is_err()
+    );
+}
+
+async fn a_batch_stores_each_record_once_and_answers_each_alone(db: super::support::TestDb) {
+    let s = &db.store;
+    with_school(s).await;
+    s.insert_seal_approval(&NewSealApproval {
+        school_code: "79000303".to_owned(),
+        fingerprint: hex64('f'),
+        subject: "CN=Trường THPT Chu Văn An".to_owned(),
+        approved_from: NOW,
+        approved_until: Some(NOW + 1_000),
+        approved_by: "Sở GDĐT".to_owned(),
+        approved_at: NOW,
+    })
+    .await
+    .unwrap();
+    let seal = |at: i64| SealUse {
+        fingerprint: hex64('f'),
+        signed_at: at,
+    };
+    // Stored before the batch: its bytes again are a duplicate, its id with other bytes
+    // is taken.
+    let first = record(1, 1, 'a');
+    s.insert_registry_record(&first).await.unwrap();
+    let mut twin = record(2, 2, 'b');
+    twin.receipt = "first".to_owned();
+    let mut twin_again = twin.clone();
+    twin_again.receipt = "second".to_owned();
+    let mut stranger = record(6, 6, 'e');
+    stranger.school_code = "79999999".to_owned();
+    let batch = vec![
+        (record(1, 1, 'a'), seal(NOW)),
+        (record(1, 1, 'c'), seal(NOW)),
+        (twin, seal(NOW + 10)),
+        (twin_again, seal(NOW + 10)),
+        (record(3, 3, 'd'), seal(NOW + 1_000)),
+        (record(4, 4, '9'), seal(NOW - 1)),
+        (record(5, 5, '8'), seal(NOW + 999)),
+    ];
+    let out = s.insert_registry_records(&batch).await;
+    assert_eq!(out.len(), batch.len());
+    let mut out = out.into_iter().map(Result::unwrap);
+    let Some(BatchIngested::Done(Ingested::Duplicate(found))) = out.next() else {
+        panic!("the same bytes again are a duplicate");
+    };
+    assert_eq!(found.receipt, first.receipt);
+    assert_eq!(
+        out.next(),
+        Some(BatchIngested::Done(Ingested::RecordIdTaken {
+            stored_digest: hex64('a')
+        }))
+    );
+    assert_eq!(out.next(), Some(BatchIngested::Done(Ingested::Stored)));
+    // The second of two identical records in one batch gets the first one's receipt.
+    let Some(BatchIngested::Done(Ingested::Duplicate(found))) = out.next() else {
+        panic!("the twin is a duplicate");
+    };
+    assert_eq!(found.receipt, "first");
+    // Sealed when the approval had ended, and before it began: nothing written.
+    assert_eq!(out.next(), Some(BatchIngested::SealNotApproved));
+    assert_eq!(out.next(), Some(BatchIngested::SealNotApproved));
+    assert_eq!(out.next(), Some(BatchIngested::Done(Ingested::Stored)));
+    for (n, expected) in [(1, 1), (2, 1), (3, 0), (4, 0), (5, 1)] {
+        assert_eq!(
+            s.registry_records_of_student(&student(n))
+                .await
+                .unwrap()
+                .len(),
+            expected,
+            "student {n}"
+        );
+    }
+    // A school without approvals (here unknown) stores nothing; a record the schema
+    // refuses fails alone, the rest of its batch is stored.
+    let mut broken = record(8, 8, '6');
+    broken.digest = hex64('G');
+    let out = s
+        .insert_registry_records(&[
+            (stranger, seal(NOW)),
+            (broken, seal(NOW)),
+            (record(7, 7, '7'), seal(NOW)),
+        ])
+        .await;
+    assert_eq!(out[0].as_ref().unwrap(), &BatchIngested::SealNotApproved);
+    assert!(out[1].is_err(), "{:?}", out[1]);
+    assert_eq!(
+        out[2].as_ref().unwrap(),
+        &BatchIngested::Done(Ingested::Stored)
+    );
+    assert!(
+        s.find_registry_record(&record_id(8))
+            .await
+            .unwrap()
+            .is_none()
     );
 }

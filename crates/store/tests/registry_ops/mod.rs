@@ -35,8 +35,8 @@ registry_ops_contract!(
     registry_records_page_walks_every_row_once_in_key_order,
 );
 
-/// A round hour, so that the hour buckets are predictable.
-const NOW: i64 = 1_780_002_000 - 1_780_002_000 % 3600;
+/// A round hour (494 445 × 3600), so that the hour buckets are predictable.
+const NOW: i64 = 1_780_002_000;
 
 fn hex64(c: char) -> String {
     std::iter::repeat_n(c, 64).collect()
