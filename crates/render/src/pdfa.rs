@@ -25,41 +25,24 @@ impl Moment {
     /// The instant `secs` seconds after 1970-01-01T00:00:00Z; years outside 0000–9999 are
     /// clamped to those bounds.
     pub fn from_unix(secs: i64) -> Moment {
-        const MIN: i64 = -62_167_219_200; // 0000-01-01T00:00:00Z
-        const MAX: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
-        let secs = secs.clamp(MIN, MAX);
-        let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-        // Howard Hinnant's civil_from_days.
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
-        // Every field is in range after the clamp above.
+        Moment::of(domain::date::utc_from_unix(secs))
+    }
+
+    /// The instant of year, month, day, hour, minute and second, already checked.
+    fn of((year, month, day, hour, minute, second): (u16, u8, u8, u8, u8, u8)) -> Moment {
         Moment {
-            year: u16::try_from(year).unwrap_or(0),
-            month: month as u8,
-            day: day as u8,
-            hour: (rem / 3600) as u8,
-            minute: (rem % 3600 / 60) as u8,
-            second: (rem % 60) as u8,
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
         }
     }
 
     /// Seconds since 1970-01-01T00:00:00Z (the inverse of [`Moment::from_unix`]).
     pub fn to_unix(self) -> i64 {
-        // Howard Hinnant's days_from_civil.
-        let (m, d) = (i64::from(self.month), i64::from(self.day));
-        let y = i64::from(self.year) - i64::from(m <= 2);
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        let days = era * 146_097 + doe - 719_468;
+        let days = domain::date::days_from_civil(i64::from(self.year), self.month, self.day);
         days * 86_400
             + i64::from(self.hour) * 3600
             + i64::from(self.minute) * 60
@@ -125,41 +108,9 @@ impl FromStr for Moment {
 
     /// Parses `YYYY-MM-DDTHH:MM:SSZ` (a calendar date, hours 00–23).
     fn from_str(s: &str) -> Result<Moment, InvalidMoment> {
-        let bad = || InvalidMoment(s.to_owned());
-        let b = s.as_bytes();
-        let shape = b.len() == 20
-            && b.iter().enumerate().all(|(i, c)| match i {
-                4 | 7 => *c == b'-',
-                10 => *c == b'T',
-                13 | 16 => *c == b':',
-                19 => *c == b'Z',
-                _ => c.is_ascii_digit(),
-            });
-        if !shape {
-            return Err(bad());
-        }
-        let n = |r: std::ops::Range<usize>| s[r].parse::<u16>().map_err(|_| bad());
-        let m = Moment {
-            year: n(0..4)?,
-            month: n(5..7)? as u8,
-            day: n(8..10)? as u8,
-            hour: n(11..13)? as u8,
-            minute: n(14..16)? as u8,
-            second: n(17..19)? as u8,
-        };
-        let leap =
-            m.year.is_multiple_of(4) && (!m.year.is_multiple_of(100) || m.year.is_multiple_of(400));
-        let days = match m.month {
-            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-            4 | 6 | 9 | 11 => 30,
-            2 if leap => 29,
-            2 => 28,
-            _ => return Err(bad()),
-        };
-        if m.day == 0 || m.day > days || m.hour > 23 || m.minute > 59 || m.second > 59 {
-            return Err(bad());
-        }
-        Ok(m)
+        domain::date::parse_utc_instant(s)
+            .map(Moment::of)
+            .ok_or_else(|| InvalidMoment(s.to_owned()))
     }
 }
 

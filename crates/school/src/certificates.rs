@@ -111,7 +111,7 @@ pub async fn upload(
         issuer: info.issuer.chars().take(2000).collect(),
         not_before: info.not_before,
         not_after: info.not_after,
-        pem: to_pem(&der),
+        pem: pki::pem::encode("CERTIFICATE", &der),
     };
     let (kept, created) = app
         .store()
@@ -326,43 +326,14 @@ fn kind_label(k: CertificateKind) -> &'static str {
     }
 }
 
-/// DER as a PEM `CERTIFICATE` block (64-column base64).
-fn to_pem(der: &[u8]) -> String {
-    const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut b64 = String::new();
-    for chunk in der.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                b64.push(char::from(B64[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                b64.push('=');
-            }
-        }
-    }
-    let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
-    let bytes = b64.as_bytes();
-    for line in bytes.chunks(64) {
-        // Base64 output is ASCII, so every chunk is valid UTF-8.
-        pem.push_str(std::str::from_utf8(line).unwrap_or_default());
-        pem.push('\n');
-    }
-    pem.push_str("-----END CERTIFICATE-----\n");
-    pem
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
-
+    /// The PEM stored with a submitted certificate is read back by the signature checker.
     #[test]
     fn pem_round_trips_through_the_parser() {
-        let pki = pki::demo_pki(1_780_000_000).unwrap();
-        let der = pki.seal.cert_der.clone();
-        let pem = to_pem(&der);
+        let demo = pki::demo_pki(1_780_000_000).unwrap();
+        let der = demo.seal.cert_der.clone();
+        let pem = pki::pem::encode("CERTIFICATE", &der);
         assert!(pem.lines().all(|l| l.len() <= 64));
         let back = xmldsig::certificates_from_pem_or_der(pem.as_bytes()).unwrap();
         assert_eq!(back, vec![der]);

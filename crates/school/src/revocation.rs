@@ -13,7 +13,6 @@
 //! the last known status.
 
 use std::fmt::Write;
-use std::num::NonZeroU32;
 
 use axum::Form;
 use axum::extract::{Path, State};
@@ -21,16 +20,14 @@ use axum::http::StatusCode;
 use domain::StudentCode;
 use serde::Deserialize;
 use serde_json::json;
-use store::{
-    LinkStatus, NewRevocationRequest, RecordState, RevocationRequest, StoredRecord, Unlock,
-};
+use store::{LinkStatus, NewRevocationRequest, RecordState, RevocationRequest, StoredRecord};
 
 use crate::AppState;
 use crate::auth::{CurrentUser, unix_now};
 use crate::error::AppError;
 use crate::html::{Page, csrf_field, esc};
 use crate::permission::{Permission, allows, require};
-use crate::records::{iso_utc, record_id};
+use crate::records::iso_utc;
 use crate::registry_link::{RegistryClient, registry_message, vn_datetime};
 use crate::workflow::{parse_student, render_versions};
 
@@ -161,34 +158,19 @@ pub async fn reissue(
         ));
     };
     let class = app.store().class(record.class).await?;
-    let school = app.store().school(class.school).await?;
-    let next = NonZeroU32::new(record.version.saturating_add(1)).unwrap_or(NonZeroU32::MAX);
-    let unlock = Unlock {
-        student: record.student.clone(),
-        id: record.id.clone(),
-        sha256: record.sha256.clone().unwrap_or_default(),
-        new_id: record_id(&record.student, &school.code, record.year, next).to_string(),
-        reason: format!(
+    let draft = crate::signing::unlock_next_version(
+        &app,
+        &user,
+        &record,
+        class.school,
+        format!(
             "Thay thế học bạ đã thu hồi (đề nghị số {}): {}",
             approved.request.registry_id, approved.request.reason
         ),
-        by: user.teacher.id,
-        at: iso_utc(unix_now()),
-        replaces_revoked: true,
-    };
-    let draft = match app
-        .store()
-        .unlock_record(&unlock, &crate::history::stamp(&user))
-        .await
-    {
-        Ok(d) => d,
-        Err(store::Error::Conflict { .. }) => {
-            return Err(AppError::Conflict(
-                "Học bạ này đã có phiên bản mới hơn. Không có gì thay đổi.".to_owned(),
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    };
+        true,
+        "Học bạ này đã có phiên bản mới hơn. Không có gì thay đổi.",
+    )
+    .await?;
     tracing::info!(teacher = %user.teacher.username, record = %record.id, new_record = %draft.id, "replacement version made");
     let notice = format!(
         r#"<p class="ok">Đã lập phiên bản {} (bản nháp) thay thế phiên bản {} đã thu hồi. Giáo viên chủ nhiệm sửa, xác nhận tổng hợp và ký lại; sau khi hiệu trưởng ký và đóng dấu, phiên bản mới được gửi lên CSDL.</p>"#,

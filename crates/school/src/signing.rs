@@ -354,32 +354,16 @@ pub async fn unlock(
         let notice = r#"<p class="error-message">Phải nhập lý do mở khóa (tối đa 2000 kí tự). Học bạ chưa được mở khóa.</p>"#;
         return render_unlock(&app, &user, &record, Some(notice), StatusCode::BAD_REQUEST);
     }
-    let school = app.store().school(class.school).await?;
-    let next = NonZeroU32::new(record.version.saturating_add(1)).unwrap_or(NonZeroU32::MAX);
-    let now = unix_now();
-    let unlock = Unlock {
-        student: record.student.clone(),
-        id: record.id.clone(),
-        sha256: record.sha256.clone().unwrap_or_default(),
-        new_id: record_id(&record.student, &school.code, record.year, next).to_string(),
-        reason: reason.to_owned(),
-        by: user.teacher.id,
-        at: iso_utc(now),
-        replaces_revoked: false,
-    };
-    let draft = match app
-        .store()
-        .unlock_record(&unlock, &crate::history::stamp(&user))
-        .await
-    {
-        Ok(d) => d,
-        Err(store::Error::Conflict { .. }) => {
-            return Err(AppError::Conflict(
-                "Học bạ này không còn ở trạng thái khóa hoặc đã có phiên bản mới hơn. Không có gì thay đổi.".to_owned(),
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let draft = unlock_next_version(
+        &app,
+        &user,
+        &record,
+        class.school,
+        reason.to_owned(),
+        false,
+        "Học bạ này không còn ở trạng thái khóa hoặc đã có phiên bản mới hơn. Không có gì thay đổi.",
+    )
+    .await?;
     tracing::info!(
         teacher = %user.teacher.username,
         record = %record.id,
@@ -397,6 +381,43 @@ pub async fn unlock(
 }
 
 // ---------------------------------------------------------------------------------------
+
+/// Makes version + 1 of the locked `record` of `school` a draft that supersedes it,
+/// audited as `user` ([`store::Store::unlock_record`]), with `reason` and
+/// `replaces_revoked` as in [`Unlock`]; the new draft. A [`store::Error::Conflict`] (the
+/// record is no longer locked, or a newer version exists) answers 409 with `conflict`
+/// and changes nothing.
+pub(crate) async fn unlock_next_version(
+    app: &AppState,
+    user: &CurrentUser,
+    record: &StoredRecord,
+    school: store::SchoolId,
+    reason: String,
+    replaces_revoked: bool,
+    conflict: &str,
+) -> Result<StoredRecord, AppError> {
+    let school = app.store().school(school).await?;
+    let next = NonZeroU32::new(record.version.saturating_add(1)).unwrap_or(NonZeroU32::MAX);
+    let unlock = Unlock {
+        student: record.student.clone(),
+        id: record.id.clone(),
+        sha256: record.sha256.clone().unwrap_or_default(),
+        new_id: record_id(&record.student, &school.code, record.year, next).to_string(),
+        reason,
+        by: user.teacher.id,
+        at: iso_utc(unix_now()),
+        replaces_revoked,
+    };
+    match app
+        .store()
+        .unlock_record(&unlock, &crate::history::stamp(user))
+        .await
+    {
+        Ok(d) => Ok(d),
+        Err(store::Error::Conflict { .. }) => Err(AppError::Conflict(conflict.to_owned())),
+        Err(e) => Err(e.into()),
+    }
+}
 
 /// Head counts of a class's records by state.
 #[derive(Debug, Default, Clone)]

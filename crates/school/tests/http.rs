@@ -167,6 +167,14 @@ async fn spawn_app_at(config: school::Config, level: Level) -> TestApp {
     }
 }
 
+/// Seconds since 1970-01-01T00:00:00Z by the system clock.
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
 fn date(s: &str) -> Date {
     s.parse().expect("date")
 }
@@ -248,6 +256,43 @@ impl TestApp {
         }
     }
 
+    /// Sends `req` and keeps the body as bytes (downloads are not UTF-8).
+    async fn send_raw(&self, req: Request<Body>) -> Download {
+        let response = self.router.clone().oneshot(req).await.expect("response");
+        let h = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let (status, content_type, disposition) = (
+            response.status(),
+            h(header::CONTENT_TYPE),
+            h(header::CONTENT_DISPOSITION),
+        );
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("body")
+            .to_vec();
+        Download {
+            status,
+            content_type,
+            disposition,
+            bytes,
+        }
+    }
+
+    /// GETs `path` as `b`, keeping the body as bytes.
+    async fn download(&self, b: &Browser, path: &str) -> Download {
+        let req = Request::get(path)
+            .header(header::COOKIE, &b.cookie)
+            .body(Body::empty())
+            .expect("request");
+        self.send_raw(req).await
+    }
+
     async fn get(&self, browser: Option<&Browser>, path: &str) -> Reply {
         let mut req = Request::get(path);
         if let Some(b) = browser {
@@ -319,6 +364,14 @@ impl TestApp {
             csrf: csrf_in(&home.body).expect("CSRF field on the home page"),
         }
     }
+}
+
+/// A response with its raw bytes and content type (downloads are not UTF-8).
+struct Download {
+    status: StatusCode,
+    content_type: String,
+    disposition: String,
+    bytes: Vec<u8>,
 }
 
 /// `name=value` of cookie `name` among Set-Cookie headers.
@@ -1204,7 +1257,12 @@ fn personal_id(n: u32) -> domain::PersonalId {
 /// Everything class 6A1's year needs for student `s`: Toán and Ngữ văn scored both
 /// semesters, GDTC Đạt both semesters, conduct Tốt both semesters.
 async fn complete_year(app: &TestApp, s: &StudentCode) {
-    let k = key(app.class_a1, s);
+    complete_year_in(app, app.class_a1, s).await;
+}
+
+/// [`complete_year`] for student `s` of `class`.
+async fn complete_year_in(app: &TestApp, class: ClassId, s: &StudentCode) {
+    let k = key(class, s);
     for sem in [Semester::First, Semester::Second] {
         for code in ["TOAN", "NGU_VAN"] {
             app.store
@@ -1381,6 +1439,73 @@ async fn reviewed_class(app: &TestApp) -> Browser {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     b
+}
+
+/// The homeroom teacher `gvcn` signs every record of `class` awaiting it with the test
+/// PKI's GVCN key; asserts the page answers 200.
+async fn homeroom_signs(app: &TestApp, gvcn: &Browser, class: ClassId) {
+    let pki = test_pki();
+    let r = app
+        .post_multipart(
+            gvcn,
+            &format!("/classes/{class}/sign"),
+            &[("password", pki::DEMO_P12_PASSWORD)],
+            Some(&p12(&pki.gvcn)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
+/// The principal `ht` batch-signs `class` (asserting 200), then `sealer` seals it; the
+/// answer to the seal.
+async fn principal_signs_then_seal(app: &TestApp, class: ClassId, ht: &str, sealer: &str) -> Reply {
+    let pki = test_pki();
+    let ht = app.login(ht).await;
+    let class_field = class.to_string();
+    let r = app
+        .post_multipart(
+            &ht,
+            "/signing/batch",
+            &[
+                ("class", &class_field),
+                ("password", pki::DEMO_P12_PASSWORD),
+            ],
+            Some(&p12(&pki.ht)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let sealer = app.login(sealer).await;
+    app.post(&sealer, "/signing/seal", &[("class", &class_field)])
+        .await
+}
+
+/// GVCN `gvcn` signs every record of `class` awaiting it, the principal `ht` batch-signs,
+/// then `sealer` seals; asserts `n` records were sealed.
+async fn sign_and_seal(
+    app: &TestApp,
+    class: ClassId,
+    gvcn: &str,
+    ht: &str,
+    sealer: &str,
+    n: usize,
+) {
+    let gvcn = app.login(gvcn).await;
+    homeroom_signs(app, &gvcn, class).await;
+    let r = principal_signs_then_seal(app, class, ht, sealer).await;
+    assert!(
+        r.body.contains(&format!("Đã đóng dấu {n} học bạ")),
+        "{}",
+        r.body
+    );
+}
+
+/// Reviews 6A1, GVCN and HT sign s0 and s1, the clerk seals them; their codes.
+async fn sealed_pair(app: &TestApp) -> Vec<StudentCode> {
+    let gvcn = reviewed_class(app).await;
+    homeroom_signs(app, &gvcn, app.class_a1).await;
+    let r = principal_signs_then_seal(app, app.class_a1, "ht.a", "vt.a").await;
+    assert!(r.body.contains("Đã đóng dấu 2 học bạ"), "{}", r.body);
+    app.students_a1[..2].to_vec()
 }
 
 #[tokio::test]
@@ -1981,46 +2106,7 @@ mod excel {
         "Lớp",
     ];
 
-    /// A response with its raw bytes and content type (downloads are not UTF-8).
-    struct Download {
-        status: StatusCode,
-        content_type: String,
-        disposition: String,
-        bytes: Vec<u8>,
-    }
-
     impl TestApp {
-        async fn download(&self, b: &Browser, path: &str) -> Download {
-            let req = Request::get(path)
-                .header(header::COOKIE, &b.cookie)
-                .body(Body::empty())
-                .expect("request");
-            let response = self.router.clone().oneshot(req).await.expect("response");
-            let h = |name| {
-                response
-                    .headers()
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .to_owned()
-            };
-            let (status, content_type, disposition) = (
-                response.status(),
-                h(header::CONTENT_TYPE),
-                h(header::CONTENT_DISPOSITION),
-            );
-            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-                .await
-                .expect("body")
-                .to_vec();
-            Download {
-                status,
-                content_type,
-                disposition,
-                bytes,
-            }
-        }
-
         /// POSTs a multipart form as a browser does: `_csrf` (when given) then `file`.
         async fn upload(
             &self,
@@ -3208,41 +3294,6 @@ mod sync {
         (sender, clock)
     }
 
-    /// Reviews 6A1, GVCN and HT sign s0 and s1, the clerk seals them.
-    async fn sealed_class(app: &TestApp) -> Vec<StudentCode> {
-        let pki = test_pki();
-        let gvcn = reviewed_class(app).await;
-        let r = app
-            .post_multipart(
-                &gvcn,
-                &format!("/classes/{}/sign", app.class_a1),
-                &[("password", pki::DEMO_P12_PASSWORD)],
-                Some(&p12(&pki.gvcn)),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        let ht = app.login("ht.a").await;
-        let class_field = app.class_a1.to_string();
-        let r = app
-            .post_multipart(
-                &ht,
-                "/signing/batch",
-                &[
-                    ("class", &class_field),
-                    ("password", pki::DEMO_P12_PASSWORD),
-                ],
-                Some(&p12(&pki.ht)),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        let vt = app.login("vt.a").await;
-        let r = app
-            .post(&vt, "/signing/seal", &[("class", &class_field)])
-            .await;
-        assert!(r.body.contains("Đã đóng dấu 2 học bạ"), "{}", r.body);
-        app.students_a1[..2].to_vec()
-    }
-
     /// The deadline item of the sync page for `day` (`dd/mm/yyyy`), without its `</li>`.
     fn deadline_line<'a>(body: &'a str, day: &str) -> &'a str {
         let start = body
@@ -3259,7 +3310,7 @@ mod sync {
     #[tokio::test]
     async fn sealing_queues_exactly_one_outbox_entry_per_record() {
         let app = spawn_signing_app().await;
-        let sealed = sealed_class(&app).await;
+        let sealed = sealed_pair(&app).await;
         let school = school_a(&app).await;
         let entries = app.store.outbox_of_school(school).await.unwrap();
         assert_eq!(entries.len(), 2);
@@ -3296,7 +3347,7 @@ mod sync {
     #[tokio::test]
     async fn an_accepted_record_gets_its_verified_receipt_and_becomes_synced() {
         let app = spawn_signing_app().await;
-        let sealed = sealed_class(&app).await;
+        let sealed = sealed_pair(&app).await;
         let (reg, url) = fake_registry(&[Answer::Accept, Answer::Accept]).await;
         let (sender, _clock) = sender(&app, &reg, &url);
         let report = sender.run_once().await.unwrap();
@@ -3373,7 +3424,7 @@ mod sync {
     #[tokio::test]
     async fn a_reject_is_shown_with_its_vietnamese_reason_and_can_be_sent_again() {
         let app = spawn_signing_app().await;
-        let sealed = sealed_class(&app).await;
+        let sealed = sealed_pair(&app).await;
         let (reg, url) = fake_registry(&[Answer::Reject, Answer::Accept]).await;
         let (mut sender, clock) = sender(&app, &reg, &url);
         sender.batch = 1;
@@ -3482,7 +3533,7 @@ mod sync {
             Answer::Accept,
         ])
         .await;
-        sealed_class(&app).await;
+        sealed_pair(&app).await;
         let school = school_a(&app).await;
         // One record per round, so that each answer goes to a known record.
         let (mut sender, clock) = sender(&app, &reg, &url);
@@ -3536,7 +3587,7 @@ mod sync {
     #[tokio::test]
     async fn a_receipt_from_another_key_or_for_other_bytes_is_not_accepted() {
         let app = spawn_signing_app().await;
-        sealed_class(&app).await;
+        sealed_pair(&app).await;
         let (reg, url) = fake_registry(&[
             Answer::AcceptOtherKey,
             Answer::AcceptOtherDigest,
@@ -3587,7 +3638,7 @@ mod sync {
     #[tokio::test]
     async fn an_unreachable_registry_is_a_retry_not_a_loss() {
         let app = spawn_signing_app().await;
-        sealed_class(&app).await;
+        sealed_pair(&app).await;
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         drop(listener);
@@ -3609,7 +3660,7 @@ mod sync {
     #[tokio::test]
     async fn a_record_unlocked_before_it_was_sent_is_not_sent() {
         let app = spawn_signing_app().await;
-        let sealed = sealed_class(&app).await;
+        let sealed = sealed_pair(&app).await;
         let rec = app
             .current()
             .await
@@ -3643,7 +3694,7 @@ mod sync {
     #[tokio::test]
     async fn the_sync_page_is_for_the_principal_and_the_clerk_of_the_school() {
         let app = spawn_signing_app().await;
-        sealed_class(&app).await;
+        sealed_pair(&app).await;
         for (who, allowed) in [
             ("ht.a", true),
             ("vt.a", true),
@@ -3684,7 +3735,7 @@ mod sync {
     #[tokio::test]
     async fn end_to_end_with_the_registry_server_reject_approve_resend_accept() {
         let app = spawn_signing_app().await;
-        let sealed = sealed_class(&app).await;
+        let sealed = sealed_pair(&app).await;
         let pki = test_pki();
         let dir = tempfile::tempdir().unwrap();
         let reg_store = Store::open(&format!(
@@ -4360,23 +4411,8 @@ mod paper {
 
     /// Status, content type and raw bytes of a GET (a PDF is not UTF-8).
     async fn fetch(app: &TestApp, b: &Browser, path: &str) -> (StatusCode, String, Vec<u8>) {
-        let req = Request::get(path)
-            .header(header::COOKIE, &b.cookie)
-            .body(Body::empty())
-            .expect("request");
-        let response = app.router.clone().oneshot(req).await.expect("response");
-        let content_type = response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .expect("body")
-            .to_vec();
-        (status, content_type, bytes)
+        let d = app.download(b, path).await;
+        (d.status, d.content_type, d.bytes)
     }
 
     fn poppler(tool: &str, args: &[&str], pdf: &std::path::Path) -> Vec<u8> {

@@ -83,17 +83,8 @@ impl AuditTime {
     /// The instant `secs` seconds after 1970-01-01T00:00:00Z (negative values are before
     /// it; years outside 0000–9999 are clamped to those bounds).
     pub fn from_unix(secs: i64) -> AuditTime {
-        const MIN: i64 = -62_167_219_200; // 0000-01-01T00:00:00Z
-        const MAX: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
-        let secs = secs.clamp(MIN, MAX);
-        let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-        let (y, m, d) = civil_from_days(days);
-        AuditTime(format!(
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-            rem / 3600,
-            rem % 3600 / 60,
-            rem % 60
-        ))
+        let (y, mo, d, h, mi, s) = domain::date::utc_from_unix(secs);
+        AuditTime(format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z"))
     }
 
     /// The text form.
@@ -106,41 +97,7 @@ impl FromStr for AuditTime {
     type Err = InvalidAuditTime;
 
     fn from_str(s: &str) -> Result<AuditTime, InvalidAuditTime> {
-        let bad = || InvalidAuditTime(s.to_owned());
-        let b = s.as_bytes();
-        let shape = b.len() == 20
-            && b.iter().enumerate().all(|(i, c)| match i {
-                4 | 7 => *c == b'-',
-                10 => *c == b'T',
-                13 | 16 => *c == b':',
-                19 => *c == b'Z',
-                _ => c.is_ascii_digit(),
-            });
-        if !shape {
-            return Err(bad());
-        }
-        let num = |r: std::ops::Range<usize>| s[r].parse::<u32>().map_err(|_| bad());
-        let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-        let (h, min, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-        let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-        let month_days = [
-            31,
-            if leap { 29 } else { 28 },
-            31,
-            30,
-            31,
-            30,
-            31,
-            31,
-            30,
-            31,
-            30,
-            31,
-        ];
-        let day_ok = (1..=12).contains(&m) && d >= 1 && d <= month_days[m as usize - 1];
-        if !day_ok || h > 23 || min > 59 || sec > 59 {
-            return Err(bad());
-        }
+        domain::date::parse_utc_instant(s).ok_or_else(|| InvalidAuditTime(s.to_owned()))?;
         Ok(AuditTime(s.to_owned()))
     }
 }
@@ -821,21 +778,6 @@ impl Canonical {
             None => self.0.update(b"n"),
         }
     }
-}
-
-/// Year, month, day of the proleptic Gregorian calendar `days` after 1970-01-01
-/// (H. Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 /// A score as stored in the log: tenths written with one decimal, `8.5`, `10.0`.

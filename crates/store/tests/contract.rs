@@ -1,6 +1,30 @@
 //! The store's contract: every test is written once as an `async fn(TestDb)` and run on
 //! a fresh SQLite file and on a fresh PostgreSQL database (see `support`).
 
+/// Declares each test twice, `sqlite::name` and `postgres::name` inside the module where
+/// it is invoked, running that module's `async fn name(TestDb)` on a fresh database of
+/// each backend. Defined before the `mod` lines so that every module can use it.
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    crate::support::on_sqlite(super::$name).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    crate::support::on_postgres(super::$name).await;
+                }
+            )*
+        }
+    };
+}
+
 mod admin;
 mod audit;
 mod locking;
@@ -19,28 +43,6 @@ use store::{
     SubjectScores, SummerRetake, Term, Tt27Level, Tt27Period, Tt27Quality, Tt27SubjectEvaluation,
 };
 use support::*;
-
-/// Declares each test twice: `sqlite::name` and `postgres::name`.
-macro_rules! contract {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::support::on_sqlite(super::$name).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::support::on_postgres(super::$name).await;
-                }
-            )*
-        }
-    };
-}
 
 contract!(
     schools_round_trip,
@@ -1388,6 +1390,21 @@ fn record_id(n: u8) -> String {
     format!("00000000-0000-8000-8000-{n:012}")
 }
 
+/// "Mở khóa" of version 1 of `student`'s record (digest `sha256`) into version 2, by the
+/// fixture's teacher.
+fn unlock_v1(w: &World, student: &StudentCode, sha256: String) -> store::Unlock {
+    store::Unlock {
+        student: student.clone(),
+        id: record_id(1),
+        sha256,
+        new_id: record_id(2),
+        reason: "Sửa điểm Toán học kì II".to_owned(),
+        by: w.teacher,
+        at: "2026-06-01T09:00:00Z".to_owned(),
+        replaces_revoked: false,
+    }
+}
+
 fn reviewed(w: &World, i: usize, n: u8) -> store::ReviewedRecord {
     store::ReviewedRecord {
         id: record_id(n),
@@ -1572,16 +1589,7 @@ async fn records_unlock_makes_a_new_draft_version(db: TestDb) {
     .await
     .unwrap();
     let code = w.students[0].code.clone();
-    let unlock = |sha256: String| store::Unlock {
-        student: code.clone(),
-        id: record_id(1),
-        sha256,
-        new_id: record_id(2),
-        reason: "Sửa điểm Toán học kì II".to_owned(),
-        by: w.teacher,
-        at: "2026-06-01T09:00:00Z".to_owned(),
-        replaces_revoked: false,
-    };
+    let unlock = |sha256: String| unlock_v1(&w, &code, sha256);
     // Not locked yet.
     assert_conflict(
         s.unlock_record(&unlock(sha('a')), &audit::stamp(&w, 1_780_000_000))
@@ -1970,16 +1978,7 @@ async fn outbox_accept_stores_the_receipt_and_syncs_the_record(db: TestDb) {
     assert_eq!(r.sha256, Some(sha('d')));
     // In the registry now: "Mở khóa" is refused inside the store, only the replacement
     // after an approved revocation supersedes it.
-    let mut unlock = store::Unlock {
-        student: code.clone(),
-        id: record_id(1),
-        sha256: sha('d'),
-        new_id: record_id(2),
-        reason: "Sửa điểm Toán học kì II".to_owned(),
-        by: w.teacher,
-        at: "2026-06-01T09:00:00Z".to_owned(),
-        replaces_revoked: false,
-    };
+    let mut unlock = unlock_v1(&w, code, sha('d'));
     let before = s.audit_of_student(w.school, code).await.unwrap().len();
     assert_conflict(s.unlock_record(&unlock, &audit::stamp(&w, T0 + 2)).await);
     assert_eq!(
@@ -2356,21 +2355,9 @@ async fn outbox_never_sends_a_version_unlocked_before_it_was_sent(db: TestDb) {
     let w = World::new(s, 1).await;
     sealed(s, &w, 0, 1).await;
     let code = &w.students[0].code;
-    s.unlock_record(
-        &store::Unlock {
-            student: code.clone(),
-            id: record_id(1),
-            sha256: sha('d'),
-            new_id: record_id(2),
-            reason: "Sửa điểm Toán học kì II".to_owned(),
-            by: w.teacher,
-            at: "2026-06-01T09:00:00Z".to_owned(),
-            replaces_revoked: false,
-        },
-        &audit::stamp(&w, T0),
-    )
-    .await
-    .unwrap();
+    s.unlock_record(&unlock_v1(&w, code, sha('d')), &audit::stamp(&w, T0))
+        .await
+        .unwrap();
     assert!(s.claim_outbox("a", T0, 60, 10).await.unwrap().is_empty());
     assert_eq!(s.outbox_next_due().await.unwrap(), None);
     let e = s.outbox_entry(code, &sha('d')).await.unwrap();

@@ -20,19 +20,8 @@ async fn post_raw(
         .header(header::COOKIE, &b.cookie)
         .body(Body::from(body))
         .expect("request");
-    let response = app.router.clone().oneshot(req).await.expect("response");
-    let content_type = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .expect("body")
-        .to_vec();
-    (status, content_type, bytes)
+    let d = app.send_raw(req).await;
+    (d.status, d.content_type, d.bytes)
 }
 
 async fn download(app: &TestApp, b: &Browser, format: &str) -> (StatusCode, String, Vec<u8>) {
@@ -90,38 +79,12 @@ fn detach(pdf: &Path, n: usize) -> Vec<u8> {
 /// Signs class 6A1 through the whole chain: the two students with a personal ID are
 /// sealed, the third (no personal ID) has no record.
 async fn sealed_class(app: &TestApp, homeroom_only: bool) {
-    let pki = test_pki();
     let gvcn = reviewed_class(app).await;
-    let r = app
-        .post_multipart(
-            &gvcn,
-            &format!("/classes/{}/sign", app.class_a1),
-            &[("password", pki::DEMO_P12_PASSWORD)],
-            Some(&p12(&pki.gvcn)),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    homeroom_signs(app, &gvcn, app.class_a1).await;
     if homeroom_only {
         return;
     }
-    let class_field = app.class_a1.to_string();
-    let ht = app.login("ht.a").await;
-    let r = app
-        .post_multipart(
-            &ht,
-            "/signing/batch",
-            &[
-                ("class", &class_field),
-                ("password", pki::DEMO_P12_PASSWORD),
-            ],
-            Some(&p12(&pki.ht)),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let vt = app.login("vt.a").await;
-    let r = app
-        .post(&vt, "/signing/seal", &[("class", &class_field)])
-        .await;
+    let r = principal_signs_then_seal(app, app.class_a1, "ht.a", "vt.a").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }
 

@@ -26,13 +26,6 @@ struct Registry {
     _dir: tempfile::TempDir,
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
 /// Starts a registry that knows both fixture schools, trusts the test PKI's root and has
 /// approved the seal certificate for both.
 async fn start_registry() -> Registry {
@@ -132,52 +125,6 @@ fn sender(app: &TestApp, config: &school::Config) -> Sender {
     sender
 }
 
-/// GVCN signs every record of `class` awaiting it, the principal `ht` batch-signs, then
-/// `sealer` seals; asserts `n` records were sealed.
-async fn sign_and_seal(
-    app: &TestApp,
-    class: ClassId,
-    gvcn: &str,
-    ht: &str,
-    sealer: &str,
-    n: usize,
-) {
-    let pki = test_pki();
-    let gvcn = app.login(gvcn).await;
-    let r = app
-        .post_multipart(
-            &gvcn,
-            &format!("/classes/{class}/sign"),
-            &[("password", pki::DEMO_P12_PASSWORD)],
-            Some(&p12(&pki.gvcn)),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let ht = app.login(ht).await;
-    let class_field = class.to_string();
-    let r = app
-        .post_multipart(
-            &ht,
-            "/signing/batch",
-            &[
-                ("class", &class_field),
-                ("password", pki::DEMO_P12_PASSWORD),
-            ],
-            Some(&p12(&pki.ht)),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let sealer = app.login(sealer).await;
-    let r = app
-        .post(&sealer, "/signing/seal", &[("class", &class_field)])
-        .await;
-    assert!(
-        r.body.contains(&format!("Đã đóng dấu {n} học bạ")),
-        "{}",
-        r.body
-    );
-}
-
 /// Class 6B1 (school B) complete and reviewed: its one student gets a personal ID and a
 /// full year (Toán, Ngữ văn, GDTC, conduct).
 async fn reviewed_class_b(app: &TestApp) -> StudentCode {
@@ -206,45 +153,7 @@ async fn reviewed_class_b(app: &TestApp) -> StudentCode {
         .set_personal_id(&s, Some(&personal_id(9)))
         .await
         .unwrap();
-    let k = key(app.class_b1, &s);
-    for sem in [Semester::First, Semester::Second] {
-        for code in ["TOAN", "NGU_VAN"] {
-            app.store
-                .set_subject_scores(
-                    &k,
-                    &SubjectScores {
-                        subject: subject(code),
-                        semester: sem,
-                        regular: ["8", "7", "9", "8"].map(score).to_vec(),
-                        midterm: Some(score("8")),
-                        final_exam: Some(score("9")),
-                    },
-                )
-                .await
-                .unwrap();
-        }
-        app.store
-            .set_comment_result(
-                &k,
-                &store::CommentResult {
-                    subject: subject("GDTC"),
-                    semester: sem,
-                    passed: true,
-                },
-            )
-            .await
-            .unwrap();
-        app.store
-            .set_conduct(
-                &k,
-                store::ConductEntry {
-                    semester: sem,
-                    rating: ConductRating::Good,
-                },
-            )
-            .await
-            .unwrap();
-    }
+    complete_year_in(app, app.class_b1, &s).await;
     let b = app.login("gvcn.b1").await;
     let r = app
         .post(&b, &format!("/classes/{}/review", app.class_b1), &[])

@@ -19,48 +19,6 @@ use super::*;
 const SCHOOL_A: &str = "79000001";
 const REFUSED: &str = "Học bạ này đã gửi lên CSDL học bạ số; chỉ thay thế được qua";
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-/// Reviews 6A1, GVCN and HT sign s0 and s1, the clerk seals them; their codes.
-async fn sealed_pair(app: &TestApp) -> Vec<StudentCode> {
-    let pki = test_pki();
-    let gvcn = reviewed_class(app).await;
-    let r = app
-        .post_multipart(
-            &gvcn,
-            &format!("/classes/{}/sign", app.class_a1),
-            &[("password", pki::DEMO_P12_PASSWORD)],
-            Some(&p12(&pki.gvcn)),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let ht = app.login("ht.a").await;
-    let class_field = app.class_a1.to_string();
-    let r = app
-        .post_multipart(
-            &ht,
-            "/signing/batch",
-            &[
-                ("class", &class_field),
-                ("password", pki::DEMO_P12_PASSWORD),
-            ],
-            Some(&p12(&pki.ht)),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let vt = app.login("vt.a").await;
-    let r = app
-        .post(&vt, "/signing/seal", &[("class", &class_field)])
-        .await;
-    assert!(r.body.contains("Đã đóng dấu 2 học bạ"), "{}", r.body);
-    app.students_a1[..2].to_vec()
-}
-
 fn record_of(records: &[store::StoredRecord], s: &StudentCode) -> store::StoredRecord {
     records.iter().find(|r| &r.student == s).unwrap().clone()
 }

@@ -9,29 +9,7 @@ use store::{
 
 use super::support::*;
 
-/// Declares each test twice, `admin::sqlite::name` and `admin::postgres::name`.
-macro_rules! admin_contract {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::super::support::on_sqlite(super::$name).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::super::support::on_postgres(super::$name).await;
-                }
-            )*
-        }
-    };
-}
-
-admin_contract!(
+contract!(
     admin_issued_passwords_must_be_changed_and_stay_in_the_school,
     admin_roles_change_is_audited_once,
     admin_class_teaching_is_saved_whole_within_the_school,
@@ -59,28 +37,11 @@ async fn admin(s: &Store, w: &World) -> AuditStamp {
     }
 }
 
-/// `(action, field, old, new)` of every entry, oldest first.
-async fn log(s: &Store) -> Vec<(AuditAction, String, Option<String>, Option<String>)> {
+/// The [`Cell`] of every entry, oldest first.
+async fn log(s: &Store) -> Vec<Cell> {
     let mut entries = s.audit_latest(1000).await.unwrap();
     entries.reverse();
-    entries
-        .into_iter()
-        .map(|e| (e.action, e.field, e.old, e.new))
-        .collect()
-}
-
-fn entry(
-    action: AuditAction,
-    field: &str,
-    old: Option<&str>,
-    new: Option<&str>,
-) -> (AuditAction, String, Option<String>, Option<String>) {
-    (
-        action,
-        field.to_owned(),
-        old.map(str::to_owned),
-        new.map(str::to_owned),
-    )
+    cells(&entries)
 }
 
 async fn admin_issued_passwords_must_be_changed_and_stay_in_the_school(db: TestDb) {
@@ -139,13 +100,13 @@ async fn admin_issued_passwords_must_be_changed_and_stay_in_the_school(db: TestD
     assert_eq!(
         log(s).await,
         [
-            entry(
+            cell(
                 AuditAction::AccountCreate,
                 "account/gv.hoa",
                 None,
                 Some("homeroom,subject_teacher")
             ),
-            entry(
+            cell(
                 AuditAction::PasswordIssue,
                 "account/gv.hoa/password",
                 None,
@@ -199,7 +160,7 @@ async fn admin_issued_passwords_must_be_changed_and_stay_in_the_school(db: TestD
     assert_eq!(entries.len(), 4);
     assert_eq!(
         entries[2],
-        entry(
+        cell(
             AuditAction::PasswordIssue,
             "account/gv.hoa/password",
             None,
@@ -227,7 +188,7 @@ async fn admin_roles_change_is_audited_once(db: TestDb) {
     );
     assert_eq!(
         log(s).await,
-        [entry(
+        [cell(
             AuditAction::AccountRoles,
             &format!("account/{username}/roles"),
             Some("homeroom,subject_teacher"),
@@ -334,19 +295,19 @@ async fn admin_class_teaching_is_saved_whole_within_the_school(db: TestDb) {
         [("NGU_VAN".to_owned(), van), ("TOAN".to_owned(), van)]
     );
     let expected = [
-        entry(
+        cell(
             AuditAction::HomeroomSet,
             "gvcn",
             Some(&homeroom_name),
             Some("gv.van"),
         ),
-        entry(
+        cell(
             AuditAction::AssignmentSet,
             "TOAN/gv",
             Some("gv.toan"),
             Some("gv.van"),
         ),
-        entry(
+        cell(
             AuditAction::AssignmentSet,
             "NGU_VAN/gv",
             None,
@@ -376,8 +337,8 @@ async fn admin_class_teaching_is_saved_whole_within_the_school(db: TestDb) {
     assert_eq!(
         entries[3..],
         [
-            entry(AuditAction::HomeroomSet, "gvcn", Some("gv.van"), None),
-            entry(AuditAction::AssignmentSet, "TOAN/gv", Some("gv.van"), None),
+            cell(AuditAction::HomeroomSet, "gvcn", Some("gv.van"), None),
+            cell(AuditAction::AssignmentSet, "TOAN/gv", Some("gv.van"), None),
         ]
     );
     assert!(s.verify_audit_chain().await.unwrap().is_ok());
@@ -513,7 +474,7 @@ async fn admin_lock_removes_the_password_and_sessions_in_own_school_only(db: Tes
     assert_eq!(entries.len(), 2);
     assert_eq!(
         entries[1],
-        entry(
+        cell(
             AuditAction::AccountLock,
             &format!("account/{}/password", t.username),
             None,

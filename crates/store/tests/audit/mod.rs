@@ -12,29 +12,7 @@ use store::{
 
 use super::support::*;
 
-/// Declares each test twice, `audit::sqlite::name` and `audit::postgres::name`.
-macro_rules! audit_contract {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::super::support::on_sqlite(super::$name).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::super::support::on_postgres(super::$name).await;
-                }
-            )*
-        }
-    };
-}
-
-audit_contract!(
+contract!(
     audit_entries_chain_and_verify,
     audit_log_refuses_update_and_delete,
     audit_tampering_is_found_at_the_right_entry,
@@ -65,30 +43,6 @@ fn change(student: Option<&StudentCode>, field: &str, old: Option<&str>, new: &s
         old: old.map(str::to_owned),
         new: Some(new.to_owned()),
     }
-}
-
-/// `(action, field, old, new)` of entries, for comparisons.
-fn summary(
-    entries: &[store::AuditEntry],
-) -> Vec<(AuditAction, String, Option<String>, Option<String>)> {
-    entries
-        .iter()
-        .map(|e| (e.action, e.field.clone(), e.old.clone(), e.new.clone()))
-        .collect()
-}
-
-fn cell(
-    action: AuditAction,
-    field: &str,
-    old: Option<&str>,
-    new: Option<&str>,
-) -> (AuditAction, String, Option<String>, Option<String>) {
-    (
-        action,
-        field.to_owned(),
-        old.map(str::to_owned),
-        new.map(str::to_owned),
-    )
 }
 
 async fn verified(s: &Store) -> store::AuditCheck {
@@ -425,7 +379,7 @@ async fn audited_sheet_save_logs_only_changed_cells(db: TestDb) {
         cell(AuditAction::ScoreSet, "TOAN/HK1/tx2", None, Some("9.0")),
         cell(AuditAction::ScoreSet, "TOAN/HK1/tx1", None, Some("8.0")),
     ];
-    assert_eq!(summary(&first), expected_a);
+    assert_eq!(cells(&first), expected_a);
     assert!(first.iter().all(|e| e.class == Some(w.class)));
 
     // The same sheet again: nothing changes, nothing is logged.
@@ -451,9 +405,9 @@ async fn audited_sheet_save_logs_only_changed_cells(db: TestDb) {
         ),
     ];
     expected.append(&mut expected_a);
-    assert_eq!(summary(&now), expected);
+    assert_eq!(cells(&now), expected);
     assert_eq!(
-        summary(&s.audit_of_student(w.school, &b).await.unwrap()),
+        cells(&s.audit_of_student(w.school, &b).await.unwrap()),
         vec![
             cell(AuditAction::ScoreSet, "TOAN/HK1/tx1", Some("6.0"), None),
             cell(AuditAction::ScoreSet, "TOAN/HK1/tx1", None, Some("6.0")),
@@ -476,7 +430,7 @@ async fn audited_sheet_save_logs_only_changed_cells(db: TestDb) {
     }
     let latest = s.audit_latest(2).await.unwrap();
     assert_eq!(
-        summary(&latest),
+        cells(&latest),
         vec![
             cell(
                 AuditAction::ResultSet,
@@ -539,7 +493,7 @@ async fn audited_summary_and_password_change_are_logged(db: TestDb) {
     .await
     .unwrap();
     assert_eq!(
-        summary(&s.audit_of_student(w.school, &a).await.unwrap()),
+        cells(&s.audit_of_student(w.school, &a).await.unwrap()),
         vec![
             cell(AuditAction::AbsencesSet, "np", Some("2"), Some("3")),
             cell(AuditAction::ConductSet, "HK2/rl", None, Some("kha")),

@@ -12,29 +12,7 @@ use store::{
 use super::support::*;
 use super::{audit, record_id, reviewed, sha, signature};
 
-/// Declares each test twice, `locking::sqlite::name` and `locking::postgres::name`.
-macro_rules! locking_contract {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::super::support::on_sqlite(super::$name).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::super::support::on_postgres(super::$name).await;
-                }
-            )*
-        }
-    };
-}
-
-locking_contract!(
+contract!(
     saves_that_change_a_locked_record_are_refused_and_change_nothing,
     an_unlocked_new_version_accepts_the_save,
     a_signature_and_a_save_racing_cannot_both_win,

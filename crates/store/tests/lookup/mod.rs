@@ -10,29 +10,7 @@ use store::{
     RevocationStatus, Store,
 };
 
-/// Declares each test twice, `lookup::sqlite::name` and `lookup::postgres::name`.
-macro_rules! lookup_contract {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::super::support::on_sqlite(super::$name).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::super::support::on_postgres(super::$name).await;
-                }
-            )*
-        }
-    };
-}
-
-lookup_contract!(
+contract!(
     revocation_is_requested_once_and_approval_revokes_the_record,
     rejected_revocation_keeps_the_record_and_a_new_request_may_follow,
     revocation_tables_are_checked_by_the_schema,

@@ -12,30 +12,7 @@ use store::{
 use super::support::*;
 use super::{T0, assert_conflict, record_id, sealed, sha};
 
-/// Declares each test twice, `registry_link::sqlite::name` and
-/// `registry_link::postgres::name`.
-macro_rules! link_contract {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::super::support::on_sqlite(super::$name).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::super::support::on_postgres(super::$name).await;
-                }
-            )*
-        }
-    };
-}
-
-link_contract!(
+contract!(
     registry_tokens_are_per_school_audited_without_the_token_and_gate_the_claim,
     certificates_are_kept_once_per_fingerprint_with_the_registry_status,
     revocation_requests_need_a_reason_and_one_pending_per_record,

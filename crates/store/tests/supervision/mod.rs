@@ -9,29 +9,7 @@ use store::{
     NewRegistrySchool, NewSupervisor, NewSupervisorSession, Store, Submitted,
 };
 
-/// Declares each test twice, `supervision::sqlite::name` and `supervision::postgres::name`.
-macro_rules! supervision_contract {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::super::support::on_sqlite(super::$name).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::super::support::on_postgres(super::$name).await;
-                }
-            )*
-        }
-    };
-}
-
-supervision_contract!(
+contract!(
     supervisors_round_trip_with_their_schools_and_sessions,
     certificates_are_decided_once_and_only_by_their_supervisor,
     dashboard_counts_expected_received_and_rejected,

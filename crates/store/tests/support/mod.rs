@@ -331,3 +331,24 @@ impl World {
         }
     }
 }
+
+/// An audit entry as the tests compare it: `(action, field, old, new)`.
+pub type Cell = (store::AuditAction, String, Option<String>, Option<String>);
+
+/// The [`Cell`] of each of `entries`, in their order.
+pub fn cells(entries: &[store::AuditEntry]) -> Vec<Cell> {
+    entries
+        .iter()
+        .map(|e| (e.action, e.field.clone(), e.old.clone(), e.new.clone()))
+        .collect()
+}
+
+/// The [`Cell`] an entry with these values compares equal to.
+pub fn cell(action: store::AuditAction, field: &str, old: Option<&str>, new: Option<&str>) -> Cell {
+    (
+        action,
+        field.to_owned(),
+        old.map(str::to_owned),
+        new.map(str::to_owned),
+    )
+}
