@@ -100,6 +100,23 @@ impl CertInfo {
         let cert = parse_cert(der)?;
         Ok(info_of(&cert, der))
     }
+
+    /// Reads the first certificate of `bytes`: the first `CERTIFICATE` block of a PEM
+    /// bundle, or `bytes` themselves when they are not PEM (one DER certificate). Returns
+    /// that certificate's DER bytes and its fields.
+    ///
+    /// # Errors
+    /// The bytes are empty, bad PEM, PEM without a `CERTIFICATE` block, or the first
+    /// certificate is not a DER X.509 certificate.
+    pub fn from_pem_or_der(bytes: &[u8]) -> Result<(Vec<u8>, Self), String> {
+        let der = xmldsig::certificates_from_pem_or_der(bytes)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .next()
+            .ok_or_else(|| "no certificate".to_owned())?;
+        let info = Self::from_der(&der)?;
+        Ok((der, info))
+    }
 }
 
 /// A path that [`TrustStore::validate`] accepted.
@@ -622,5 +639,34 @@ pub(crate) fn info_of(cert: &X509Certificate<'_>, der: &[u8]) -> CertInfo {
         not_before: cert.validity().not_before.timestamp(),
         not_after: cert.validity().not_after.timestamp(),
         sha256_fingerprint: hex::encode(digest.as_ref()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_certificate_of_pem_or_der() {
+        let demo = crate::demo_pki(1_764_000_000).unwrap();
+        let (root, seal) = (&demo.root.cert_der, &demo.seal.cert_der);
+        let (der, info) = CertInfo::from_pem_or_der(root).unwrap();
+        assert_eq!(&der, root);
+        assert_eq!(info, CertInfo::from_der(root).unwrap());
+        let bundle = format!(
+            "comment\n{}{}",
+            pem::encode("CERTIFICATE", seal),
+            pem::encode("CERTIFICATE", root)
+        );
+        let (der, info) = CertInfo::from_pem_or_der(bundle.as_bytes()).unwrap();
+        assert_eq!(&der, seal);
+        assert_eq!(
+            info.sha256_fingerprint,
+            CertInfo::from_der(seal).unwrap().sha256_fingerprint
+        );
+        let key_only = pem::encode("PRIVATE KEY", &demo.seal.key_pkcs8_der);
+        for bad in [&b""[..], b"not a certificate", key_only.as_bytes()] {
+            assert!(CertInfo::from_pem_or_der(bad).is_err());
+        }
     }
 }

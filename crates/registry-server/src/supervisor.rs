@@ -23,6 +23,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use domain::date::{civil_from_days, days_from_civil};
 use serde_json::json;
 use store::{
     CertificateStatus, Decision, NewCertificate, NewSupervisor, NewSupervisorSession,
@@ -158,14 +159,7 @@ pub(crate) async fn submit_certificate(
         Ok(b) => b,
         Err(e) => return crate::api::body_rejection(&e),
     };
-    let der = xmldsig::certificates_from_pem_or_der(&body)
-        .ok()
-        .and_then(|v| v.into_iter().next());
-    let info = der
-        .as_deref()
-        .map(pki::CertInfo::from_der)
-        .and_then(Result::ok);
-    let (Some(der), Some(info)) = (der, info) else {
+    let Ok((der, info)) = pki::CertInfo::from_pem_or_der(&body) else {
         return json_response(
             StatusCode::UNPROCESSABLE_ENTITY,
             json!({
@@ -183,7 +177,7 @@ pub(crate) async fn submit_certificate(
         issuer: info.issuer.clone(),
         not_before: info.not_before,
         not_after: info.not_after,
-        pem: to_pem(&der),
+        pem: pki::pem::encode("CERTIFICATE", &der),
         submitted_at: app.now(),
     };
     let (status, id) = match app.store().submit_certificate(&new).await {
@@ -1250,31 +1244,6 @@ fn dummy_hash() -> String {
         .clone()
 }
 
-fn to_pem(der: &[u8]) -> String {
-    const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut b64 = String::new();
-    for chunk in der.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                b64.push(char::from(B64[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                b64.push('=');
-            }
-        }
-    }
-    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
-    for line in b64.as_bytes().chunks(64) {
-        out.push_str(&String::from_utf8_lossy(line));
-        out.push('\n');
-    }
-    out.push_str("-----END CERTIFICATE-----\n");
-    out
-}
-
 fn vn_date(unix: i64) -> String {
     let (y, m, d) = civil_from_days(days_from_unix(unix + VN_OFFSET));
     format!("{d:02}/{m:02}/{y}")
@@ -1282,30 +1251,6 @@ fn vn_date(unix: i64) -> String {
 
 fn days_from_unix(t: i64) -> i64 {
     t.div_euclid(86_400)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[cfg(test)]
@@ -1325,11 +1270,10 @@ mod tests {
     #[test]
     fn pem_round_trips() {
         let der: Vec<u8> = (0..=255u8).collect();
-        let pem = to_pem(&der);
-        let back = xmldsig::certificates_from_pem_or_der(pem.as_bytes());
+        let pem = pki::pem::encode("CERTIFICATE", &der);
+        assert!(pem.lines().all(|l| l.len() <= 64));
+        let back = xmldsig::certificates_from_pem_or_der(pem.as_bytes()).unwrap();
         // Not a certificate, but the base64 framing must decode back to the same bytes.
-        if let Ok(v) = back {
-            assert_eq!(v.first().map(Vec::as_slice), Some(der.as_slice()));
-        }
+        assert_eq!(back, vec![der]);
     }
 }

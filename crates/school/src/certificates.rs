@@ -88,14 +88,7 @@ pub async fn upload(
         )
         .await;
     }
-    let der = xmldsig::certificates_from_pem_or_der(file)
-        .ok()
-        .and_then(|v| v.into_iter().next());
-    let info = der
-        .as_deref()
-        .map(pki::CertInfo::from_der)
-        .and_then(Result::ok);
-    let (Some(der), Some(info)) = (der, info) else {
+    let Ok((der, info)) = pki::CertInfo::from_pem_or_der(file) else {
         return refuse(
             &app,
             &user,

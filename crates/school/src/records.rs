@@ -124,18 +124,12 @@ pub fn sign_as_next(
     Ok(xmldsig::sign_next(doc, &layout(), signer, &props)?)
 }
 
-/// Converts days since 1970-01-01 to a calendar date (H. Hinnant's algorithm).
+/// Converts days since 1970-01-01 to a calendar date ([`domain::date::civil_from_days`]).
+/// Panics when the date falls outside the years 1900–2199 that [`Date`] holds.
 pub fn civil_from_days(z: i64) -> Date {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let year = (yoe + era * 400 + i64::from(month <= 2)) as u16;
-    Date::new(year, month, day).unwrap_or_else(|_| unreachable!("the algorithm yields real dates"))
+    let (year, month, day) = domain::date::civil_from_days(z);
+    Date::new(year as u16, month, day)
+        .unwrap_or_else(|_| unreachable!("the algorithm yields real dates"))
 }
 
 /// The UTC date of a Unix time.

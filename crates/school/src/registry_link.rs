@@ -13,6 +13,7 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use axum::extract::{Form, State};
+use domain::date::{civil_from_days, days_from_civil};
 use serde::Deserialize;
 use serde_json::Value;
 use store::SchoolId;
@@ -173,31 +174,7 @@ fn parse_iso(iso: &str) -> Option<i64> {
         0
     };
     // `m` and `d` were checked to be in 1..=31 above.
-    Some(days_from_civil(y, m as u32, d as u32) * 86_400 + h * 3600 + min * 60 + sec)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date `(year, month, day)` of a day count since 1970-01-01.
-pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+    Some(days_from_civil(y, m as u8, d as u8) * 86_400 + h * 3600 + min * 60 + sec)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Form, State};
+use domain::date::{civil_from_days, days_from_civil};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use store::{ClaimedEntry, OutboxEntry, OutboxReject, OutboxState, Store};
@@ -35,7 +36,6 @@ use crate::auth::{CurrentUser, random_hex, unix_now};
 use crate::error::AppError;
 use crate::html::{Page, csrf_field, esc, page};
 use crate::permission::{Permission, require};
-use crate::registry_link::{civil_from_days, days_from_civil};
 
 /// Where and how to reach the registry (`hocba serve --registry-url URL
 /// --registry-token-env VAR --registry-key HEX`).
@@ -900,7 +900,7 @@ async fn render(
     let (june, august) = deadline_groups(&current, &entries);
     let today = days_from_unix(unix_now() + VN_OFFSET);
     let end = i64::from(year.start()) + 1;
-    let deadline = |month: u32, day: u32, what: &str, group: Progress| {
+    let deadline = |month: u8, day: u8, what: &str, group: Progress| {
         let left = days_from_civil(end, month, day) - today;
         let when = match left {
             0 => "hôm nay là hạn cuối".to_owned(),
@@ -1141,7 +1141,7 @@ mod tests {
         );
         for z in [0, 10_000, 20_629, 20_630, 25_000] {
             let (y, m, d) = civil_from_days(z);
-            assert_eq!(days_from_civil(y, m as u32, d as u32), z);
+            assert_eq!(days_from_civil(y, m, d), z);
         }
         // 2026-06-24T17:00:00Z is midnight of 25 June in Vietnam.
         assert_eq!(vn_time(1_782_320_400), "00:00 25/06/2026");

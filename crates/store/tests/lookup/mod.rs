@@ -4,11 +4,13 @@
 //! expiry and revocation by their own student only; failed attempts counted per bucket
 //! within the window and forgotten after it.
 
-use domain::{Grade, Level, SchoolYear, StudentCode};
+use domain::{Grade, Level, SchoolYear};
 use store::{
     Error, NewRegistryRecord, NewRegistrySchool, NewRevocation, NewShareCode, RegistryStatus,
     RevocationStatus, Store,
 };
+
+use super::support::{hex64, record_id, student};
 
 contract!(
     revocation_is_requested_once_and_approval_revokes_the_record,
@@ -21,18 +23,6 @@ contract!(
 
 const NOW: i64 = 1_780_000_000;
 const SCHOOL: &str = "79000303";
-
-fn hex64(c: char) -> String {
-    std::iter::repeat_n(c, 64).collect()
-}
-
-fn student(n: u32) -> StudentCode {
-    format!("79{n:018}").parse().expect("student code")
-}
-
-fn record_id(n: u8) -> String {
-    format!("{:08x}-0000-8000-8000-{:012x}", n, n)
-}
 
 async fn world(s: &Store) {
     for (code, token) in [(SCHOOL, 'a'), ("79000101", 'b')] {

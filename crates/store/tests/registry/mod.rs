@@ -4,35 +4,15 @@
 //! revocation and the successor of a replaced version; the registry's batch insert (group
 //! commit) with the seal approval checked in the inserting statement.
 
-use domain::{Grade, Level, SchoolYear, StudentCode};
+use domain::{Grade, Level, SchoolYear};
 use store::{
     BatchIngested, Error, Ingested, NewRegistryRecord, NewRegistrySchool, NewSealApproval,
     RegistryStatus, SealUse, Store,
 };
 
-/// Declares each test twice, `registry::sqlite::name` and `registry::postgres::name`.
-macro_rules! registry_contract {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::super::support::on_sqlite(super::$name).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::super::support::on_postgres(super::$name).await;
-                }
-            )*
-        }
-    };
-}
+use super::support::{hex64, record_id, student};
 
-registry_contract!(
+contract!(
     registry_schools_round_trip_and_authenticate_by_token_hash,
     seal_approvals_round_trip_and_are_withdrawn,
     registry_records_are_stored_once_by_digest,
@@ -44,10 +24,6 @@ registry_contract!(
 
 const NOW: i64 = 1_780_000_000;
 
-fn hex64(c: char) -> String {
-    std::iter::repeat_n(c, 64).collect()
-}
-
 fn school(code: &str, token_digit: char) -> NewRegistrySchool {
     NewRegistrySchool {
         code: code.to_owned(),
@@ -57,14 +33,6 @@ fn school(code: &str, token_digit: char) -> NewRegistrySchool {
         token_sha256: hex64(token_digit),
         created_at: NOW,
     }
-}
-
-fn student(n: u32) -> StudentCode {
-    format!("79{n:018}").parse().expect("student code")
-}
-
-fn record_id(n: u8) -> String {
-    format!("{:08x}-0000-8000-8000-{:012x}", n, n)
 }
 
 fn record(student_n: u32, id: u8, digest_digit: char) -> NewRegistryRecord {

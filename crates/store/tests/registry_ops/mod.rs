@@ -2,53 +2,21 @@
 //! of `hocba registry stats` over a window, and the keyset walk of `hocba registry
 //! check-store` that visits every stored row exactly once, in key order.
 
-use domain::{Grade, Level, SchoolYear, StudentCode};
+use domain::{Grade, Level, SchoolYear};
 use store::{
     HourCount, NewCertificate, NewRegistryRecord, NewRegistrySchool, NewRevocation,
     RejectionCodeCount, Store,
 };
 
-/// Declares each test twice, `registry_ops::sqlite::name` and `registry_ops::postgres::name`.
-macro_rules! registry_ops_contract {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::super::support::on_sqlite(super::$name).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::super::support::on_postgres(super::$name).await;
-                }
-            )*
-        }
-    };
-}
+use super::support::{hex64, record_id, student};
 
-registry_ops_contract!(
+contract!(
     registry_stats_count_the_window_exactly,
     registry_records_page_walks_every_row_once_in_key_order,
 );
 
 /// A round hour (494 445 × 3600), so that the hour buckets are predictable.
 const NOW: i64 = 1_780_002_000;
-
-fn hex64(c: char) -> String {
-    std::iter::repeat_n(c, 64).collect()
-}
-
-fn student(n: u32) -> StudentCode {
-    format!("79{n:018}").parse().expect("student code")
-}
-
-fn record_id(n: u8) -> String {
-    format!("{:08x}-0000-8000-8000-{:012x}", n, n)
-}
 
 async fn add_school(s: &Store, code: &str, token_digit: char) {
     s.insert_registry_school(&NewRegistrySchool {

@@ -3,11 +3,13 @@
 //! their school (an approval writing the seal approval in the same transaction), expected
 //! counts, received and rejected counts for the dashboard.
 
-use domain::{Grade, Level, SchoolYear, StudentCode};
+use domain::{Grade, Level, SchoolYear};
 use store::{
     CertificateStatus, Decision, Error, Ingested, NewCertificate, NewRegistryRecord,
     NewRegistrySchool, NewSupervisor, NewSupervisorSession, Store, Submitted,
 };
+
+use super::support::{hex64, student};
 
 contract!(
     supervisors_round_trip_with_their_schools_and_sessions,
@@ -17,10 +19,6 @@ contract!(
 );
 
 const NOW: i64 = 1_780_000_000;
-
-fn hex64(c: char) -> String {
-    std::iter::repeat_n(c, 64).collect()
-}
 
 async fn schools(s: &Store) {
     for (code, digit, level) in [
@@ -228,10 +226,6 @@ async fn certificates_are_decided_once_and_only_by_their_supervisor(db: super::s
         Submitted::New(_)
     ));
     assert_eq!(s.certificates_of_school("79000303").await.unwrap().len(), 3);
-}
-
-fn student(n: u32) -> StudentCode {
-    format!("79{n:018}").parse().expect("student code")
 }
 
 fn record(n: u8, grade: u8, received_at: i64) -> NewRegistryRecord {

@@ -143,6 +143,21 @@ pub fn score(s: &str) -> domain::Score {
     s.parse().expect("valid score")
 }
 
+/// 64 times `c`: a SHA-256 hex digest or token hash for the registry tables.
+pub fn hex64(c: char) -> String {
+    std::iter::repeat_n(c, 64).collect()
+}
+
+/// The registry fixtures' student `n`: `79` then `n` on 18 digits.
+pub fn student(n: u32) -> StudentCode {
+    format!("79{n:018}").parse().expect("student code")
+}
+
+/// The registry fixtures' record id `n`, a UUID-shaped string with `n` in hex.
+pub fn record_id(n: u8) -> String {
+    format!("{:08x}-0000-8000-8000-{:012x}", n, n)
+}
+
 /// Creates the 2025-2026 school year.
 pub async fn insert_year(store: &Store) -> SchoolYear {
     store
