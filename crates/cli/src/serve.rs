@@ -17,6 +17,8 @@
 //! | `--seal-pkcs11-key LABEL` | `HOCBA_SEAL_PKCS11_KEY` | — (required with a module) | the private key's `CKA_LABEL` |
 //! | `--seal-pkcs11-pin-env VAR` | `HOCBA_SEAL_PKCS11_PIN_ENV` | `HOCBA_SEAL_PIN` | the environment variable holding the user PIN |
 //! | `--seal-chain PATH` | `HOCBA_SEAL_CHAIN` | — (required with a module) | the seal certificate then its issuers (PEM or DER) |
+//! | `--school-seal-p12 CODE=PATH` (repeatable) | `HOCBA_SCHOOL_SEAL_P12` (`CODE=PATH,CODE=PATH`) | none: every school seals with the seal above | per school code, the PKCS#12 file of that school's own seal (several schools on one installation); per-school seals are PKCS#12 only today |
+//! | `--school-seal-password-env CODE=VAR` (repeatable) | `HOCBA_SCHOOL_SEAL_PASSWORD_ENV` (`CODE=VAR,CODE=VAR`) | the variable of `--seal-password-env` | per school code, the environment variable holding that school's seal file password |
 //! | `--registry-url URL` | `HOCBA_REGISTRY_URL` | none: sealed records wait in the outbox | the national registry (`http://host[:port][/prefix]`); starts the background sender |
 //! | `--registry-token-env VAR` | `HOCBA_REGISTRY_TOKEN_ENV` | `HOCBA_REGISTRY_TOKEN` | the environment variable holding the school's bearer token (required with a URL) |
 //! | `--registry-school-token CODE=VAR` (repeatable) | `HOCBA_REGISTRY_SCHOOL_TOKENS` (`CODE=VAR,CODE=VAR`) | none | per school code, the environment variable holding that school's token; a school's token set on "Kết nối CSDL" wins, the default token comes last |
@@ -77,6 +79,15 @@ pub struct Args {
     /// The seal certificate followed by its issuers, PEM or DER [env: HOCBA_SEAL_CHAIN]
     #[arg(long)]
     seal_chain: Option<std::path::PathBuf>,
+    /// `CODE=PATH`: the school with code CODE seals with its own PKCS#12 file PATH instead
+    /// of --seal-p12 (repeatable) [env: HOCBA_SCHOOL_SEAL_P12=CODE=PATH,CODE=PATH]
+    #[arg(long = "school-seal-p12", value_name = "CODE=PATH")]
+    school_seal_p12: Vec<String>,
+    /// `CODE=VAR`: the password of that school's seal file is in the environment variable
+    /// VAR (repeatable) [env: HOCBA_SCHOOL_SEAL_PASSWORD_ENV=CODE=VAR,CODE=VAR]
+    /// [default: the variable of --seal-password-env]
+    #[arg(long = "school-seal-password-env", value_name = "CODE=VAR")]
+    school_seal_password_env: Vec<String>,
     /// The national registry to send sealed records to, `http://host[:port][/prefix]`
     /// [env: HOCBA_REGISTRY_URL]
     #[arg(long)]
@@ -163,15 +174,22 @@ impl Config {
             }
             None => None,
         };
+        let seal_password_var = args
+            .seal_password_env
+            .or_else(|| env("HOCBA_SEAL_PASSWORD_ENV"))
+            .unwrap_or_else(|| "HOCBA_SEAL_PASSWORD".to_owned());
+        let seals = school_seals(
+            args.school_seal_p12,
+            args.school_seal_password_env,
+            &seal_password_var,
+            &env,
+        )?;
         let seal = match args
             .seal_p12
             .or_else(|| env("HOCBA_SEAL_P12").map(Into::into))
         {
             Some(path) => {
-                let var = args
-                    .seal_password_env
-                    .or_else(|| env("HOCBA_SEAL_PASSWORD_ENV"))
-                    .unwrap_or_else(|| "HOCBA_SEAL_PASSWORD".to_owned());
+                let var = seal_password_var;
                 let p12 = std::fs::read(&path).with_context(|| {
                     format!("--seal-p12 / HOCBA_SEAL_P12: reading {}", path.display())
                 })?;
@@ -280,6 +298,7 @@ impl Config {
             secure_cookies: flag("HOCBA_SECURE_COOKIES", args.secure_cookies)?,
             trust_roots_pem,
             seal,
+            seals,
             verify_url: verify_url(args.verify_url.or_else(|| env("HOCBA_VERIFY_URL")))?,
             ..school::Config::default()
         };
@@ -296,37 +315,95 @@ fn school_tokens(
     env: &impl Fn(&str) -> Option<String>,
 ) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
     const KEY: &str = "--registry-school-token / HOCBA_REGISTRY_SCHOOL_TOKENS";
-    let pairs = if flags.is_empty() {
-        env("HOCBA_REGISTRY_SCHOOL_TOKENS")
-            .map(|v| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default()
-    } else {
-        flags
-    };
     let mut tokens = std::collections::BTreeMap::new();
-    for pair in pairs {
-        let Some((code, var)) = pair.split_once('=') else {
-            bail!("{KEY}: expected CODE=VAR (school code = environment variable), got {pair:?}");
-        };
-        let (code, var) = (code.trim(), var.trim());
-        if code.is_empty() || !code.bytes().all(|b| b.is_ascii_alphanumeric()) || var.is_empty() {
-            bail!("{KEY}: expected CODE=VAR with a school code and a variable name, got {pair:?}");
-        }
-        let Some(token) = env(var) else {
+    for (code, var) in code_pairs(KEY, "VAR", flags, env("HOCBA_REGISTRY_SCHOOL_TOKENS"))? {
+        let Some(token) = env(&var) else {
             bail!("{KEY}: {code}={var}, but the environment variable {var} is not set");
         };
         school::sync::check_token(&token).map_err(|e| anyhow::anyhow!("{KEY}: {var}: {e}"))?;
-        if tokens.insert(code.to_owned(), token).is_some() {
-            bail!("{KEY}: the school code {code} is given twice");
-        }
+        tokens.insert(code, token);
     }
     Ok(tokens)
+}
+
+/// `CODE=VALUE` pairs of a repeatable flag, else of its environment list
+/// (`CODE=VALUE,CODE=VALUE`), split and checked: a pair without `=`, a code that is not
+/// letters and digits, an empty value or a code given twice stops start-up naming `key`.
+fn code_pairs(
+    key: &str,
+    what: &str,
+    flags: Vec<String>,
+    list: Option<String>,
+) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    let pairs = if flags.is_empty() {
+        list.map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+    } else {
+        flags
+    };
+    let mut out = std::collections::BTreeMap::new();
+    for pair in pairs {
+        let Some((code, value)) = pair.split_once('=') else {
+            bail!("{key}: expected CODE={what}, got {pair:?}");
+        };
+        let (code, value) = (code.trim(), value.trim());
+        if code.is_empty() || !code.bytes().all(|b| b.is_ascii_alphanumeric()) || value.is_empty() {
+            bail!("{key}: expected CODE={what} with a school code, got {pair:?}");
+        }
+        if out.insert(code.to_owned(), value.to_owned()).is_some() {
+            bail!("{key}: the school code {code} is given twice");
+        }
+    }
+    Ok(out)
+}
+
+/// `--school-seal-p12 CODE=PATH` (repeated), else `HOCBA_SCHOOL_SEAL_P12`: each school
+/// code with its own seal key, the password read from the variable named by
+/// `--school-seal-password-env CODE=VAR` (else `HOCBA_SCHOOL_SEAL_PASSWORD_ENV`) for that
+/// code, else from `default_var` (the variable of `--seal-password-env`). Each file is
+/// opened once here; a bad pair, a code given twice, a password variable for a code
+/// without a file, a missing file, an unset variable or a wrong password stops start-up
+/// with a message naming the flag.
+fn school_seals(
+    p12_flags: Vec<String>,
+    password_flags: Vec<String>,
+    default_var: &str,
+    env: &impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<std::collections::BTreeMap<String, school::SealKey>> {
+    const KEY: &str = "--school-seal-p12 / HOCBA_SCHOOL_SEAL_P12";
+    const PW_KEY: &str = "--school-seal-password-env / HOCBA_SCHOOL_SEAL_PASSWORD_ENV";
+    let files = code_pairs(KEY, "PATH", p12_flags, env("HOCBA_SCHOOL_SEAL_P12"))?;
+    let vars = code_pairs(
+        PW_KEY,
+        "VAR",
+        password_flags,
+        env("HOCBA_SCHOOL_SEAL_PASSWORD_ENV"),
+    )?;
+    if let Some(code) = vars.keys().find(|c| !files.contains_key(*c)) {
+        bail!("{PW_KEY}: the school code {code} has no seal file in {KEY}");
+    }
+    let mut seals = std::collections::BTreeMap::new();
+    for (code, path) in files {
+        let p12 = std::fs::read(&path).with_context(|| format!("{KEY}: {code}: reading {path}"))?;
+        let var = vars.get(&code).map_or(default_var, String::as_str);
+        let Some(password) = env(var) else {
+            bail!(
+                "{KEY}: {code}={path} needs the seal file's password in the environment variable {var}"
+            );
+        };
+        let key = school::SealKey::Pkcs12 { p12, password };
+        key.open().with_context(|| {
+            format!("{KEY}: {code}: cannot open {path} with the password in {var}")
+        })?;
+        seals.insert(code, key);
+    }
+    Ok(seals)
 }
 
 /// `--verify-url`: an absolute `http(s)://` URL without a query, so `?code=` can follow.
@@ -400,6 +477,15 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         .await
         .context("opening the database")?;
     let demo = config.school.demo;
+    for code in config.school.seals.keys() {
+        // A typo in a school code would leave that school on the default seal: say so.
+        if store.school_by_code(code).await?.is_none() {
+            tracing::warn!(
+                school = %code,
+                "--school-seal-p12 names a school code this database does not have (yet)"
+            );
+        }
+    }
     if let Some(registry) = &config.school.registry {
         school::sync::spawn_sender(store.clone(), registry)
             .map_err(|e| anyhow::anyhow!("starting the registry sender: {e}"))?;
@@ -469,6 +555,8 @@ mod tests {
             seal_pkcs11_key: None,
             seal_pkcs11_pin_env: None,
             seal_chain: None,
+            school_seal_p12: Vec::new(),
+            school_seal_password_env: Vec::new(),
             registry_url: None,
             registry_token_env: None,
             registry_school_token: Vec::new(),
@@ -736,5 +824,130 @@ mod tests {
             Some("thcs")
         );
         assert!(!format!("{r:?}").contains("thcs\""));
+    }
+
+    #[test]
+    fn school_seals_are_opened_per_code_with_their_own_or_the_default_password() {
+        let pki = pki::demo_pki(1_780_000_000).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (own, other) = (dir.path().join("a.p12"), dir.path().join("b.p12"));
+        std::fs::write(&own, pki.pkcs12(&pki.ecdsa).unwrap()).unwrap();
+        std::fs::write(&other, pki.pkcs12(&pki.seal).unwrap()).unwrap();
+        let env = |k: &str| match k {
+            "PW_A" | "SEAL_PW" => Some(pki::DEMO_P12_PASSWORD.to_owned()),
+            _ => None,
+        };
+        let mut a = args(Some("sqlite://a.db"), None);
+        a.seal_password_env = Some("SEAL_PW".to_owned());
+        a.school_seal_p12 = vec![
+            format!("79000001={}", own.display()),
+            format!("79000002={}", other.display()),
+        ];
+        a.school_seal_password_env = vec!["79000001=PW_A".to_owned()];
+        let c = Config::new(a, env).unwrap().school;
+        assert!(c.seal.is_none());
+        assert_eq!(c.seals.keys().collect::<Vec<_>>(), ["79000001", "79000002"]);
+        let subject = |code: &str| c.seals[code].subject().unwrap();
+        assert!(
+            subject("79000001").contains("Lê Thị Hoa"),
+            "{}",
+            subject("79000001")
+        );
+        assert!(!subject("79000002").contains("Lê Thị Hoa"));
+        // Without flags, the environment lists are read; a flag replaces its list.
+        let list = format!("79000003={}, 79000004={}", own.display(), other.display());
+        let env_list = |k: &str| match k {
+            "HOCBA_SCHOOL_SEAL_P12" => Some(list.clone()),
+            "HOCBA_SCHOOL_SEAL_PASSWORD_ENV" => Some("79000003=PW_A".to_owned()),
+            "HOCBA_SEAL_PASSWORD" => Some(pki::DEMO_P12_PASSWORD.to_owned()),
+            _ => None,
+        };
+        let s = school_seals(Vec::new(), Vec::new(), "HOCBA_SEAL_PASSWORD", &|k: &str| {
+            env_list(k).or_else(|| env(k))
+        })
+        .unwrap();
+        assert_eq!(s.keys().collect::<Vec<_>>(), ["79000003", "79000004"]);
+        let s = school_seals(
+            vec![format!("79000009={}", own.display())],
+            vec!["79000009=PW_A".to_owned()],
+            "UNSET",
+            &|k: &str| env_list(k).or_else(|| env(k)),
+        )
+        .unwrap();
+        assert_eq!(s.keys().collect::<Vec<_>>(), ["79000009"]);
+        assert!(
+            school_seals(Vec::new(), Vec::new(), "PW_A", &env)
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_bad_school_seal_stops_start_up_naming_the_flag() {
+        let pki = pki::demo_pki(1_780_000_000).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let p12 = dir.path().join("a.p12");
+        std::fs::write(&p12, pki.pkcs12(&pki.seal).unwrap()).unwrap();
+        let good = format!("79000001={}", p12.display());
+        let env = |k: &str| match k {
+            "PW" => Some(pki::DEMO_P12_PASSWORD.to_owned()),
+            "WRONG" => Some("wrong".to_owned()),
+            _ => None,
+        };
+        let seals = |files: &[&str], vars: &[&str], default: &str| {
+            let own = |v: &[&str]| v.iter().map(|p| (*p).to_owned()).collect();
+            format!(
+                "{:#}",
+                school_seals(own(files), own(vars), default, &env).unwrap_err()
+            )
+        };
+        for (files, vars, default, why) in [
+            (&["79000001"][..], &[][..], "PW", "CODE=PATH"),
+            (&["=a.p12"], &[], "PW", "CODE=PATH"),
+            (&["79000001="], &[], "PW", "CODE=PATH"),
+            (&["79 01=a.p12"], &[], "PW", "CODE=PATH"),
+            (
+                &["79000001=/nonexistent/a.p12"],
+                &[],
+                "PW",
+                "reading /nonexistent/a.p12",
+            ),
+            (&[good.as_str()], &[], "UNSET", "environment variable UNSET"),
+            (&[good.as_str()], &[], "WRONG", "wrong PKCS#12 password"),
+            (
+                &[good.as_str()],
+                &["79000001=WRONG"],
+                "PW",
+                "wrong PKCS#12 password",
+            ),
+            (
+                &[good.as_str(), good.as_str()],
+                &[],
+                "PW",
+                "79000001 is given twice",
+            ),
+        ] {
+            let e = seals(files, vars, default);
+            assert!(
+                e.contains("--school-seal-p12") && e.contains(why),
+                "{files:?}: {e}"
+            );
+        }
+        for (vars, why) in [
+            (&["79000001"][..], "CODE=VAR"),
+            (&["79000001=PW", "79000001=PW"], "given twice"),
+            (&["79000002=PW"], "79000002 has no seal file"),
+        ] {
+            let e = seals(&[good.as_str()], vars, "PW");
+            assert!(
+                e.contains("--school-seal-password-env") && e.contains(why),
+                "{vars:?}: {e}"
+            );
+        }
+        // Start-up itself stops on the same errors.
+        let mut a = args(Some("sqlite://a.db"), None);
+        a.school_seal_p12 = vec![good.clone()];
+        let e = Config::new(a, |_: &str| None).unwrap_err();
+        assert!(e.to_string().contains("HOCBA_SEAL_PASSWORD"), "{e}");
     }
 }

@@ -66,8 +66,13 @@ pub struct Config {
     /// refused.
     pub trust_roots_pem: Option<Vec<u8>>,
     /// The school seal's key for "Đóng dấu số" (`hocba serve --seal-p12 PATH
-    /// --seal-password-env VAR`). `None`: the seal is refused.
+    /// --seal-password-env VAR`): the default for every school without its own key in
+    /// `seals`. `None`: such a school's seal is refused.
     pub seal: Option<SealKey>,
+    /// Per-school seal keys by school code (`hocba serve --school-seal-p12 CODE=PATH`), for
+    /// installations hosting several schools: a school listed here seals with its own
+    /// key, never with `seal` (see `signing::seal_key_for`). Empty by default.
+    pub seals: std::collections::BTreeMap<String, SealKey>,
     /// The national registry to send sealed records to (`hocba serve --registry-url URL
     /// --registry-token-env VAR --registry-key HEX`): URL and key are server-wide; each
     /// school may store its own token ("Kết nối CSDL"), the configured token is the
@@ -92,6 +97,7 @@ impl Default for Config {
             login_failure_window: Duration::from_secs(15 * 60),
             trust_roots_pem: None,
             seal: None,
+            seals: std::collections::BTreeMap::new(),
             registry: None,
             verify_url: None,
         }

@@ -78,7 +78,35 @@ impl SealKey {
             }
         })
     }
+
+    /// The subject of the seal certificate (RFC 4514 style), for the clerk to see which
+    /// seal will be applied. A PKCS#12 file is opened to read it; a PKCS#11 key is not
+    /// touched (its chain is configured beside it). `None` if the certificate cannot be
+    /// read (the seal itself then fails with its own message).
+    pub fn subject(&self) -> Option<String> {
+        use xmldsig::Signer as _;
+        let der = match self {
+            SealKey::Pkcs12 { p12, password } => pki::Pkcs12Signer::from_pkcs12(p12, password)
+                .ok()?
+                .certificate_chain()
+                .first()?
+                .clone(),
+            SealKey::Pkcs11 { chain_der, .. } => chain_der.first()?.clone(),
+        };
+        pki::CertInfo::from_der(&der).ok().map(|c| c.subject)
+    }
 }
+
+/// The seal key `school` seals with: its own (`Config::seals`, by school code), else the
+/// server's default (`Config::seal`); `None` when neither is configured, and "Đóng dấu
+/// số" is then refused.
+pub fn seal_key_for<'a>(app: &'a AppState, school: &store::School) -> Option<&'a SealKey> {
+    let config = app.config();
+    config.seals.get(&school.code).or(config.seal.as_ref())
+}
+
+/// "Đóng dấu số" refused because the school has no seal key (nothing is sealed).
+const NO_SEAL: &str = "Máy chủ chưa được cấu hình chứng thư số dấu của đơn vị; hãy báo quản trị trường. Không có học bạ nào được đóng dấu.";
 
 /// `GET /signing`: records per grade and class, by state (STORIES #12).
 pub async fn dashboard(State(app): State<AppState>, user: CurrentUser) -> Result<Page, AppError> {
@@ -102,12 +130,13 @@ pub async fn dashboard(State(app): State<AppState>, user: CurrentUser) -> Result
         r#"<p>Năm học {year}. Thứ tự ký: giáo viên chủ nhiệm → hiệu trưởng (giám đốc trung tâm) → dấu đơn vị.</p><table class="list"><thead><tr><th>Khối / lớp</th><th>Sĩ số</th><th>Đã xác nhận, chờ GVCN ký</th><th>GVCN đã ký, chờ hiệu trưởng</th><th>Chờ đóng dấu</th><th>Đã đóng dấu</th><th>Đang sửa (mở khóa)</th><th>Không ký được</th><th></th></tr></thead><tbody>"#
     );
     let csrf = csrf_field(&user.session.csrf_token);
+    let mut seal_offered = false;
     for (grade, classes) in &by_grade {
         let mut total = Counts::default();
         for (_, c) in classes {
             total.add(c);
         }
-        let grade_actions = actions(
+        let (grade_actions, offered) = actions(
             &app,
             &user,
             classes,
@@ -117,13 +146,14 @@ pub async fn dashboard(State(app): State<AppState>, user: CurrentUser) -> Result
             &format!(r#"<input type="hidden" name="grade" value="{grade}">"#),
         )
         .await?;
+        seal_offered |= offered;
         let _ = write!(
             body,
             r#"<tr class="grade"><th>Khối {grade}</th>{}<td>{grade_actions}</td></tr>"#,
             total.cells()
         );
         for (c, counts) in classes {
-            let class_actions = actions(
+            let (class_actions, offered) = actions(
                 &app,
                 &user,
                 std::slice::from_ref(&(c.clone(), counts.clone())),
@@ -133,6 +163,7 @@ pub async fn dashboard(State(app): State<AppState>, user: CurrentUser) -> Result
                 &format!(r#"<input type="hidden" name="class" value="{}">"#, c.id),
             )
             .await?;
+            seal_offered |= offered;
             let _ = write!(
                 body,
                 r#"<tr><td><a href="/classes/{}/records">Lớp {}</a></td>{}<td>{class_actions}</td></tr>"#,
@@ -143,6 +174,9 @@ pub async fn dashboard(State(app): State<AppState>, user: CurrentUser) -> Result
         }
     }
     body.push_str("</tbody></table>");
+    if seal_offered {
+        body.push_str(&seal_note(&app, &user.school));
+    }
     Ok(page(&user, app.config().demo, "Ký duyệt học bạ", &body))
 }
 
@@ -267,10 +301,8 @@ pub async fn seal(
         let grant = require(app.store(), &user, Permission::ApplySeal { class: id }).await?;
         classes.push(granted(&app, grant.class, id).await?);
     }
-    let Some(key) = &app.config().seal else {
-        return Err(AppError::Conflict(
-            "Máy chủ chưa được cấu hình chứng thư số dấu của đơn vị; hãy báo quản trị trường. Không có học bạ nào được đóng dấu.".to_owned(),
-        ));
+    let Some(key) = seal_key_for(&app, &user.school) else {
+        return Err(AppError::Conflict(NO_SEAL.to_owned()));
     };
     let trust = app.trust().ok_or_else(no_trust)?;
     let signer: Arc<dyn xmldsig::Signer> = key
@@ -307,6 +339,17 @@ pub async fn seal(
         "seal applied"
     );
     let mut body = signed_notice(done, &failed).replace("Đã ký", "Đã đóng dấu");
+    if let Some(info) = signer
+        .certificate_chain()
+        .first()
+        .and_then(|der| pki::CertInfo::from_der(der).ok())
+    {
+        let _ = write!(
+            body,
+            "<p>Chứng thư số dấu đã dùng: <code>{}</code></p>",
+            esc(&info.subject)
+        );
+    }
     body.push_str(r#"<p><a href="/signing">← Ký duyệt học bạ</a></p>"#);
     Ok(page(&user, app.config().demo, "Đóng dấu số", &body))
 }
@@ -482,7 +525,8 @@ impl Counts {
     }
 }
 
-/// The dashboard's action links and buttons for a class or grade.
+/// The dashboard's action links and buttons for a class or grade, and whether "Đóng dấu
+/// số" is among them.
 async fn actions(
     app: &AppState,
     user: &CurrentUser,
@@ -491,7 +535,7 @@ async fn actions(
     query: &str,
     csrf: &str,
     hidden: &str,
-) -> Result<String, AppError> {
+) -> Result<(String, bool), AppError> {
     let store = app.store();
     let mut out = String::new();
     let mut can_sign = !classes.is_empty();
@@ -503,13 +547,28 @@ async fn actions(
     if can_sign && counts.homeroom_signed > 0 {
         let _ = write!(out, r#"<a href="/signing/batch?{query}">Ký hàng loạt</a> "#);
     }
-    if can_seal && counts.principal_signed > 0 {
+    let seal = can_seal && counts.principal_signed > 0;
+    if seal {
         let _ = write!(
             out,
             r#"<form method="post" action="/signing/seal" class="inline">{csrf}{hidden}<button type="submit">Đóng dấu số</button></form>"#
         );
     }
-    Ok(out)
+    Ok((out, seal))
+}
+
+/// Which seal "Đóng dấu số" will apply for `school`, shown once under the dashboard: the
+/// certificate subject, or that none is configured (the seal is then refused).
+fn seal_note(app: &AppState, school: &store::School) -> String {
+    match seal_key_for(app, school) {
+        Some(key) => format!(
+            r#"<p class="help">Chứng thư số dấu sẽ dùng khi «Đóng dấu số»: <code>{}</code></p>"#,
+            esc(&key
+                .subject()
+                .unwrap_or_else(|| "không đọc được chứng thư".to_owned()))
+        ),
+        None => r#"<p class="warn">Máy chủ chưa có chứng thư số dấu của trường: chưa đóng dấu được.</p>"#.to_owned(),
+    }
 }
 
 /// Whether a record waits for signature `position` (0-based) of its chain.

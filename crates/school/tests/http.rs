@@ -4567,5 +4567,7 @@ mod paper {
 mod paper_batch;
 #[path = "http/registry_link.rs"]
 mod registry_link;
+#[path = "http/school_seals.rs"]
+mod school_seals;
 #[path = "http/unlock_synced.rs"]
 mod unlock_synced;

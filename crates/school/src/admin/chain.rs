@@ -27,6 +27,19 @@ pub async fn chain(State(app): State<AppState>, user: CurrentUser) -> Result<Pag
         .map(|t| format!("{} ({})", t.full_name, t.username))
         .collect();
     let config = app.config();
+    let seal = crate::signing::seal_key_for(&app, &user.school).map(|key| {
+        let whose = if config.seals.contains_key(&user.school.code) {
+            "riêng của trường"
+        } else {
+            "mặc định của máy chủ"
+        };
+        let subject = key
+            .subject()
+            .unwrap_or_else(|| "không đọc được chứng thư".to_owned());
+        format!(
+            "Chứng thư số của đơn vị ({whose}, chủ thể: {subject}), đã cấu hình trên máy chủ; văn thư hoặc hiệu trưởng đóng dấu."
+        )
+    });
     let mut body = String::from(
         r#"<p>Mỗi học bạ số được ký theo đúng thứ tự dưới đây; trước mỗi lần ký, máy chủ kiểm tra các chữ ký đã có theo kho chứng thư gốc tin cậy, và CSDL học bạ từ chối học bạ ký sai thứ tự. Thứ tự này do định dạng học bạ quy định, không thay đổi được trên trang này.</p>"#,
     );
@@ -49,12 +62,9 @@ pub async fn chain(State(app): State<AppState>, user: CurrentUser) -> Result<Pag
                     "{}, ký hàng loạt bằng chứng thư số cá nhân.",
                     principals.join(", ")
                 ),
-                SignerRole::Seal if config.seal.is_some() => {
-                    "Chứng thư số của đơn vị, đã cấu hình trên máy chủ; văn thư hoặc hiệu trưởng đóng dấu.".to_owned()
-                }
-                SignerRole::Seal => {
+                SignerRole::Seal => seal.clone().unwrap_or_else(|| {
                     "Chứng thư số của đơn vị: máy chủ chưa được cấu hình (chưa đóng dấu được).".to_owned()
-                }
+                }),
             };
             let _ = write!(
                 body,
