@@ -281,6 +281,7 @@ async fn measure(url: &str, students: usize, threads: usize) -> anyhow::Result<E
                             name: String::new(),
                             at: stamp.at.as_str().to_string(),
                         },
+                        inputs_as_of: None,
                     },
                     &stamp,
                 )

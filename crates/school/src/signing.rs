@@ -259,6 +259,7 @@ pub async fn batch_sign(
                 &user.teacher.full_name,
                 now,
                 &stamp,
+                None,
             )
             .await
             {
@@ -325,7 +326,7 @@ pub async fn seal(
             if !awaits(&r, 2) {
                 continue;
             }
-            match sign_stored(&app, &r, level, 2, &signer, &seal_name, now, &stamp).await {
+            match sign_stored(&app, &r, level, 2, &signer, &seal_name, now, &stamp, None).await {
                 Ok(()) => done += 1,
                 Err(e) => failed.push((r.student.clone(), e)),
             }

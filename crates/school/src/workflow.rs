@@ -225,7 +225,9 @@ pub async fn sign_homeroom(
         if r.state != RecordState::Reviewed || r.signatures != 0 {
             continue;
         }
-        // What the teacher signs must still be what the inputs give.
+        // What the teacher signs must still be what the inputs give. The last input
+        // change is read first: one logged after it refuses the signature in the store.
+        let as_of = app.store().last_input_change(&r.student, class.id).await?;
         let inputs = app
             .store()
             .year_inputs(&EnrolmentKey {
@@ -249,6 +251,7 @@ pub async fn sign_homeroom(
             &user.teacher.full_name,
             now,
             &stamp,
+            Some(as_of),
         )
         .await
         {
@@ -573,7 +576,9 @@ impl KeyUpload {
 
 /// Signs one stored record as signature `position` of its chain and stores it with a
 /// compare-and-set on the state and count that were read; a conflict (someone signed
-/// first) or a broken chain is reported as a Vietnamese reason.
+/// first, or — with `inputs_as_of`, see [`store::NewSignature::inputs_as_of`] — an input
+/// changed after the caller checked the document) or a broken chain is reported as a
+/// Vietnamese reason.
 /// The signing itself (verification of the chain so far, RSA / ECDSA) runs on the
 /// blocking pool, not on the async workers.
 // Each argument is a distinct fact of one signing act (who, what, as which signature,
@@ -588,6 +593,7 @@ pub(crate) async fn sign_stored(
     signer_name: &str,
     now: i64,
     stamp: &store::AuditStamp,
+    inputs_as_of: Option<i64>,
 ) -> Result<(), String> {
     let Some(xml) = &r.xml else {
         return Err("chưa có văn bản học bạ".to_owned());
@@ -633,6 +639,7 @@ pub(crate) async fn sign_stored(
             name: signer_name.to_owned(),
             at: iso_utc(now),
         },
+        inputs_as_of,
     };
     match app.store().add_signature(&sig, stamp).await {
         Ok(()) => Ok(()),

@@ -219,6 +219,26 @@ actions! {
     RevocationRequest = "record.revocation.request",
 }
 
+impl AuditAction {
+    /// The actions that change what a student's record is built from: scores, results,
+    /// comments, conduct, absences, the TT27 assessments, summer results (stored as these
+    /// same actions) and the personal ID. A record's first signature is refused when one
+    /// of them was logged after the inputs its signer checked
+    /// ([`NewSignature::inputs_as_of`](crate::NewSignature::inputs_as_of)).
+    pub const RECORD_INPUTS: &'static [AuditAction] = &[
+        AuditAction::ScoreSet,
+        AuditAction::ResultSet,
+        AuditAction::CommentSet,
+        AuditAction::ConductSet,
+        AuditAction::AbsencesSet,
+        AuditAction::Tt27LevelSet,
+        AuditAction::Tt27TestSet,
+        AuditAction::Tt27RatingSet,
+        AuditAction::Tt27OutstandingSet,
+        AuditAction::PersonalIdSet,
+    ];
+}
+
 impl fmt::Display for AuditAction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())

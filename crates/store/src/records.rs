@@ -14,6 +14,16 @@ use crate::row::{self, RowExt};
 use crate::schools::i16_year;
 use crate::{ClassId, Error, Result, Store, TeacherId, dispatch};
 
+/// The codes of [`AuditAction::RECORD_INPUTS`] as an SQL list (a literal, so the queries
+/// stay static; `input_actions_match_record_inputs` keeps the two equal).
+macro_rules! input_actions {
+    () => {
+        "'score.set', 'result.set', 'comment.set', 'conduct.set', 'absences.set', \
+         'tt27.level.set', 'tt27.test.set', 'tt27.rating.set', 'tt27.outstanding.set', \
+         'student.personal_id.set'"
+    };
+}
+
 /// Where a record version is in the workflow (DESIGN.md §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RecordState {
@@ -162,6 +172,14 @@ pub struct NewSignature {
     pub to: RecordState,
     /// Who signed, as listed.
     pub signer: SignerEntry,
+    /// For the first signature: the audit sequence number of the student's last input
+    /// change ([`Store::last_input_change`]) read *before* the inputs the signer checked
+    /// the document against. The signature is refused ([`Error::Conflict`]) when an input
+    /// change was logged after it — checked in the signature's own transaction, after
+    /// its compare-and-set has locked the record row, so a save racing the signature
+    /// either lands first and is seen, or waits and then finds the record locked.
+    /// `None`: no such check (later signatures sign a locked record).
+    pub inputs_as_of: Option<i64>,
 }
 
 /// "Mở khóa": a locked version gets a successor draft.
@@ -386,6 +404,26 @@ impl Store {
                     "the record changed since it was read (state or signatures)",
                 ));
             };
+            if let Some(seen) = sig.inputs_as_of {
+                let class = before.int("class_id")?;
+                let later = sqlx::query(concat!(
+                    "SELECT COUNT(*) AS n FROM audit_log WHERE student_code = $1 \
+                     AND (class_id = $2 OR class_id IS NULL) AND seq > $3 AND action IN (",
+                    input_actions!(),
+                    ")"
+                ))
+                .bind(sig.student.as_str())
+                .bind(class)
+                .bind(seen)
+                .fetch_one(&mut *tx)
+                .await?;
+                if later.int("n")? > 0 {
+                    return Err(conflict(
+                        &sig.student,
+                        "the inputs changed after the signer checked the document",
+                    ));
+                }
+            }
             let change = AuditChange {
                 student: Some(sig.student.clone()),
                 class: Some(ClassId(before.int("class_id")?)),
@@ -410,6 +448,26 @@ impl Store {
             }
             tx.commit().await?;
             Ok(())
+        })
+    }
+
+    /// The sequence number of the last audit entry that changed `student`'s record inputs
+    /// in `class` (or the student's own data, such as the personal ID); 0 when none.
+    /// Read it before reading the inputs a first signature is checked against, and pass
+    /// it as [`NewSignature::inputs_as_of`].
+    pub async fn last_input_change(&self, student: &StudentCode, class: ClassId) -> Result<i64> {
+        dispatch!(self, |pool, _begin| {
+            let row = sqlx::query(concat!(
+                "SELECT COALESCE(MAX(seq), 0) AS seq FROM audit_log WHERE student_code = $1 \
+                 AND (class_id = $2 OR class_id IS NULL) AND action IN (",
+                input_actions!(),
+                ")"
+            ))
+            .bind(student.as_str())
+            .bind(class.0)
+            .fetch_one(pool)
+            .await?;
+            row.int("seq")
         })
     }
 
@@ -628,4 +686,22 @@ fn stored(r: &impl RowExt) -> Result<StoredRecord> {
         unlock_reason: r.opt_text("unlock_reason")?,
         unlocked_by: r.opt_int("unlocked_by")?.map(TeacherId),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_actions_match_record_inputs() {
+        let listed: Vec<&str> = input_actions!()
+            .split(',')
+            .map(|c| c.trim().trim_matches('\''))
+            .collect();
+        let codes: Vec<&str> = AuditAction::RECORD_INPUTS
+            .iter()
+            .map(|a| a.code())
+            .collect();
+        assert_eq!(listed, codes);
+    }
 }

@@ -1440,6 +1440,7 @@ fn signature(
             name: format!("Người ký {role}"),
             at: "2026-05-30T08:00:00Z".to_owned(),
         },
+        inputs_as_of: None,
     }
 }
 

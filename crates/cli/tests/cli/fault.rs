@@ -638,6 +638,7 @@ async fn seal_school(
                                 name: String::new(),
                                 at: stamp.at.as_str().to_string(),
                             },
+                            inputs_as_of: None,
                         },
                         &stamp,
                     )

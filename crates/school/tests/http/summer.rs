@@ -298,6 +298,7 @@ async fn summer_results_decide_promotion_are_audited_and_go_into_the_rebuilt_rec
                     name: "Giáo viên gvcn.a1".to_owned(),
                     at: "2026-06-01T08:00:00Z".to_owned(),
                 },
+                inputs_as_of: None,
             },
             &stamp(&app, "gvcn.a1").await,
         )

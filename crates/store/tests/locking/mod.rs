@@ -16,6 +16,7 @@ contract!(
     saves_that_change_a_locked_record_are_refused_and_change_nothing,
     an_unlocked_new_version_accepts_the_save,
     a_signature_and_a_save_racing_cannot_both_win,
+    a_first_signature_is_refused_after_an_input_change_it_did_not_see,
 );
 
 const T0: i64 = 1_780_000_000;
@@ -384,4 +385,53 @@ async fn a_signature_and_a_save_racing_cannot_both_win(db: TestDb) {
         s.year_inputs(&key).await.unwrap().scores[0].final_exam,
         Some(score("1"))
     );
+}
+
+/// The GVCN signature carries the last input change its signer checked against
+/// (`inputs_as_of`): a score saved after that point refuses the signature and nothing
+/// changes; read again after the save, the signature goes through.
+async fn a_first_signature_is_refused_after_an_input_change_it_did_not_see(db: TestDb) {
+    let s = &db.store;
+    let w = World::new(s, 1).await;
+    let review = store::ClassReview {
+        class: w.class,
+        reviewed_by: w.teacher,
+        reviewed_at: "2026-05-29T10:00:00Z".to_owned(),
+    };
+    s.review_class(&review, &[reviewed(&w, 0, 1)], &audit::stamp(&w, T0))
+        .await
+        .unwrap();
+    let code = &w.students[0].code;
+    let seen = s.last_input_change(code, w.class).await.unwrap();
+    save_toan(s, &w, &[toan_row(&w, 0, "9")]).await.unwrap();
+    let later = s.last_input_change(code, w.class).await.unwrap();
+    assert!(
+        later > seen,
+        "the save is an input change ({seen} → {later})"
+    );
+    let mut gvcn = signature(
+        &w,
+        0,
+        1,
+        RecordState::Reviewed,
+        0,
+        RecordState::Signing,
+        "GVCN",
+    );
+    gvcn.inputs_as_of = Some(seen);
+    let before = log_len(s).await;
+    match s.add_signature(&gvcn, &audit::stamp(&w, T0 + 120)).await {
+        Err(Error::Conflict { .. }) => {}
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(log_len(s).await, before, "nothing logged");
+    let r = s.record(code, &record_id(1)).await.unwrap();
+    assert_eq!((r.state, r.signatures), (RecordState::Reviewed, 0));
+    // Checked against the inputs as they are now, it goes through.
+    gvcn.inputs_as_of = Some(later);
+    s.add_signature(&gvcn, &audit::stamp(&w, T0 + 180))
+        .await
+        .unwrap();
+    let r = s.record(code, &record_id(1)).await.unwrap();
+    assert_eq!((r.state, r.signatures), (RecordState::Signing, 1));
 }
