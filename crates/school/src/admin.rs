@@ -92,6 +92,11 @@ const SECTIONS: &[(&str, &str, &str)] = &[
         "Năm học",
         "Các năm học và tạo năm học tiếp theo.",
     ),
+    (
+        "/school/audit",
+        "Nhật ký thay đổi của trường",
+        "Mọi thay đổi tại trường: tài khoản, vai trò, phân công, điểm, học bạ, năm học — ai làm, khi nào.",
+    ),
 ];
 
 /// `GET /admin`: one card per admin section.

@@ -99,7 +99,7 @@ pub async fn history(
 }
 
 /// "Toán HK I — ĐĐGtx 2", "Kết quả rèn luyện HK II", … for an entry.
-fn describe(e: &AuditEntry) -> String {
+pub(crate) fn describe(e: &AuditEntry) -> String {
     let what = field_label(&e.field);
     match e.action {
         AuditAction::RecordReview => format!("Xác nhận tổng hợp {what}"),
@@ -182,7 +182,7 @@ fn field_label(field: &str) -> String {
 }
 
 /// A stored value as a teacher reads it: `8,5`, `Đạt`, `Khá`; "(trống)" for none.
-fn value_label(action: AuditAction, value: Option<&str>) -> String {
+pub(crate) fn value_label(action: AuditAction, value: Option<&str>) -> String {
     let Some(v) = value else {
         return "(trống)".to_owned();
     };

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod admin;
+mod audit_page;
 mod auth;
 mod certificates;
 mod error;
@@ -189,6 +190,7 @@ pub fn router(state: AppState) -> Router {
             get(summary::summary).post(summary::save_summary),
         )
         .route("/school", get(overview::overview))
+        .route(audit_page::HREF, get(audit_page::school_audit))
         .route("/classes/{class}/summer", get(summer::summer_page))
         .route(
             "/classes/{class}/summer/{student}",

@@ -156,6 +156,9 @@ pub enum Permission<'a> {
         /// The class of the record.
         class: ClassId,
     },
+    /// "Nhật ký thay đổi của trường": every audit entry made in the user's school: the
+    /// school admin and the principal.
+    ViewSchoolAudit,
 }
 
 /// What a granted check found, so the handler does not read it twice.
@@ -213,7 +216,7 @@ async fn check(
         }
         Permission::ImportClassList => has(Role::Admin).then(Grant::default),
         Permission::ManageRegistryLink => has(Role::Admin).then(Grant::default),
-        Permission::ManageCertificates => {
+        Permission::ManageCertificates | Permission::ViewSchoolAudit => {
             (has(Role::Admin) || has(Role::Principal)).then(Grant::default)
         }
         Permission::RevokeRecord { class } => {
@@ -442,6 +445,9 @@ fn refusal(permission: Permission<'_>) -> &'static str {
         Permission::RevokeRecord { .. } => {
             "đề nghị thu hồi hay lập phiên bản thay thế học bạ này: chỉ hiệu trưởng (giám đốc trung tâm) của trường"
         }
+        Permission::ViewSchoolAudit => {
+            "xem nhật ký thay đổi của trường: chức năng dành cho quản trị trường và hiệu trưởng"
+        }
     }
 }
 
@@ -467,6 +473,9 @@ pub enum Menu {
     RegistryLink,
     /// "Chứng thư số": the school's certificates and the registry's decisions.
     Certificates,
+    /// "Nhật ký thay đổi": the school's audit log (the principal's menu; the admin's is
+    /// linked from "Quản trị").
+    SchoolAudit,
 }
 
 impl Menu {
@@ -499,6 +508,9 @@ impl Menu {
         if has(Role::Admin) || has(Role::Principal) {
             items.push(Menu::Certificates);
         }
+        if has(Role::Principal) {
+            items.push(Menu::SchoolAudit);
+        }
         items
     }
 
@@ -514,6 +526,7 @@ impl Menu {
             Menu::Admin => "Quản trị",
             Menu::RegistryLink => "Kết nối CSDL",
             Menu::Certificates => "Chứng thư số",
+            Menu::SchoolAudit => "Nhật ký thay đổi",
         }
     }
 
@@ -529,6 +542,7 @@ impl Menu {
             Menu::Admin => "/admin",
             Menu::RegistryLink => "/registry",
             Menu::Certificates => "/certificates",
+            Menu::SchoolAudit => "/school/audit",
         }
     }
 
@@ -561,6 +575,9 @@ impl Menu {
             }
             Menu::Certificates => {
                 "Gửi chứng thư số (dấu, cá nhân) của trường lên CSDL và xem cơ quan quản lý đã phê duyệt chưa."
+            }
+            Menu::SchoolAudit => {
+                "Mọi thay đổi tại trường: tài khoản, phân công, điểm, học bạ; lọc theo loại và người thực hiện."
             }
         }
     }

@@ -2086,6 +2086,9 @@ mod admin;
 #[path = "http/summer.rs"]
 mod summer;
 
+#[path = "http/audit_page.rs"]
+mod audit_page;
+
 mod excel {
     use super::*;
     use calamine::{Data, Reader, Xlsx};

@@ -707,7 +707,7 @@ impl RawEntry {
         e
     }
 
-    fn read<R: RowExt>(r: &R) -> Result<RawEntry> {
+    pub(crate) fn read<R: RowExt>(r: &R) -> Result<RawEntry> {
         Ok(RawEntry {
             seq: r.int("seq")?,
             at: r.text("at")?,
@@ -748,7 +748,7 @@ impl RawEntry {
         hex::encode(h.0.finalize())
     }
 
-    fn parse(self) -> Result<AuditEntry> {
+    pub(crate) fn parse(self) -> Result<AuditEntry> {
         Ok(AuditEntry {
             seq: self.seq,
             at: row::parse(&self.at, "audit time")?,

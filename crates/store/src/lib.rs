@@ -3,6 +3,7 @@
 mod admin;
 mod assessment;
 mod audit;
+mod audit_browse;
 mod batch;
 mod classes;
 pub mod convert;
@@ -39,6 +40,7 @@ pub use audit::{
     Actor, AuditAction, AuditBreak, AuditChange, AuditCheck, AuditEntry, AuditStamp, AuditTime,
     BreakReason, GENESIS_HASH, InvalidAuditTime, SummaryRow,
 };
+pub use audit_browse::AuditFilter;
 pub use batch::{Batch, BatchCounts};
 pub use error::{Error, Result};
 pub use lookup::{NewRevocation, NewShareCode, Revocation, RevocationStatus, ShareCode};

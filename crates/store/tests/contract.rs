@@ -27,6 +27,7 @@ macro_rules! contract {
 
 mod admin;
 mod audit;
+mod audit_browse;
 mod locking;
 mod lookup;
 mod registry;
