@@ -2,8 +2,8 @@
 // (`hocba keys demo-pki`) in a temporary directory; the national registry (`hocba
 // registry --demo --demo-pki`, its own SQLite database and receipt key, the same trust
 // root) on a free port; `hocba serve --demo` on another, trusting the PKI's root, holding
-// its school seal and sending the sealed records of every demo school but one to that
-// registry, each with its own token (see SYNC_SCHOOLS);
+// each demo school's own seal (see DEMO_SCHOOLS) and sending the sealed records of every
+// demo school but one to that registry, each with its own token (see SYNC_SCHOOLS);
 // Debian's Chromium driven by playwright-core. Nothing here builds anything: the `hocba`
 // binary must exist.
 
@@ -32,8 +32,9 @@ const READY_TIMEOUT_MS = 30_000;
 /** Password of every PKCS#12 file of `hocba keys demo-pki`. */
 export const PKI_PASSWORD = 'hocba-demo';
 /**
- * The environment variable that hands the seal's password to the server
- * (`--seal-password-env`); not `HOCBA_*`, which {@link serverEnv} strips.
+ * The environment variable that hands the seals' password to the server
+ * (`--seal-password-env`, the default of every `--school-seal-p12`); not `HOCBA_*`, which
+ * {@link serverEnv} strips.
  */
 const SEAL_PASSWORD_VAR = 'BROWSER_TEST_SEAL_PASSWORD';
 
@@ -51,6 +52,12 @@ export const UNSYNCED_SCHOOL = '79000303';
  * another's): every demo school but {@link UNSYNCED_SCHOOL}.
  */
 export const SYNC_SCHOOLS = ['79000101', SYNC_SCHOOL, '79000404'];
+/**
+ * Every demo school: each seals with its own seal, `seal-<code>.p12` of the demo PKI
+ * (`--school-seal-p12 CODE=PATH`; no server-wide `--seal-p12`), whose subject names the
+ * school and which the demo registry approves for that school only.
+ */
+export const DEMO_SCHOOLS = ['79000101', SYNC_SCHOOL, UNSYNCED_SCHOOL, '79000404'];
 /**
  * The environment variable that hands a school's registry token to the school server:
  * `BROWSER_TEST_REGISTRY_TOKEN_<code>`; not `HOCBA_*`, which {@link serverEnv} strips.
@@ -132,7 +139,8 @@ export async function startRegistry(bin, dir, pki) {
 
 /**
  * Starts `hocba serve --demo` on the database and PKI of {@link prepareData}, trusting
- * the PKI's root and holding its seal, on a free loopback port; with `registry` (from
+ * the PKI's root and holding each of {@link DEMO_SCHOOLS}' own seal, on a free loopback
+ * port; with `registry` (from
  * {@link startRegistry}) it also sends there the sealed records of {@link SYNC_SCHOOLS},
  * each with its own token (`--registry-url`, `--registry-school-token CODE=VAR` per
  * school, `--registry-key`; no default token, so {@link UNSYNCED_SCHOOL}'s records wait
@@ -141,14 +149,10 @@ export async function startRegistry(bin, dir, pki) {
  * returns what it printed; `pki` is the PKI's directory.
  */
 export async function startServer(bin, dir, { db, pki }, registry) {
-  const extra = [
-    '--trust',
-    path.join(pki, 'root.pem'),
-    '--seal-p12',
-    path.join(pki, 'seal.p12'),
-    '--seal-password-env',
-    SEAL_PASSWORD_VAR,
-  ];
+  const extra = ['--trust', path.join(pki, 'root.pem'), '--seal-password-env', SEAL_PASSWORD_VAR];
+  for (const code of DEMO_SCHOOLS) {
+    extra.push('--school-seal-p12', `${code}=${path.join(pki, `seal-${code}.p12`)}`);
+  }
   const env = { ...serverEnv(), [SEAL_PASSWORD_VAR]: PKI_PASSWORD };
   if (registry) {
     extra.push('--registry-url', registry.base, '--registry-key', registry.publicKey);

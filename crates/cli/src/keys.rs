@@ -12,8 +12,9 @@ use clap::{Args, Subcommand};
 #[derive(Subcommand)]
 pub enum Command {
     /// Write a demo PKI to DIR: root CA, school CA, certificates + keys for a homeroom
-    /// teacher (GVCN), a principal (HT), the school seal (RSA-2048) and a second principal
-    /// (ECDSA P-256), as PEM and PKCS#12, with a README.txt.
+    /// teacher (GVCN), a principal (HT), the school seal (RSA-2048), a second principal
+    /// (ECDSA P-256) and one seal per demo school (seal-CODE.*, subject = the school's
+    /// name), as PEM and PKCS#12, with a README.txt.
     ///
     /// FOR DEVELOPMENT AND TESTS ONLY: every private key, the CAs' included, is written
     /// unprotected. Exit 0 on success; 2 if DIR is not empty (without --force) or cannot

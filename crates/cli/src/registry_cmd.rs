@@ -12,7 +12,7 @@
 //! | `--generate-key` | — | off | create `--key PATH` (mode 0600) when it does not exist; an existing file is used, never overwritten |
 //! | `--trust PATH` | `HOCBA_TRUST` | — (required) | PEM bundle of the root CAs signers must chain to |
 //! | `--demo` | `HOCBA_DEMO=1` | off | demo mode: banner on the pages |
-//! | `--demo-pki DIR` | — | none | with `--demo`: add the four demo schools (tokens printed once) and approve `DIR/seal.cert.pem` as each one's seal |
+//! | `--demo-pki DIR` | — | none | with `--demo`: add the four demo schools (tokens printed once) and approve each one's own seal `DIR/seal-CODE.cert.pem` for it only |
 //!
 //! Everything is checked before the server starts; a bad value stops start-up with a
 //! message naming the key.
@@ -86,7 +86,8 @@ struct ServeArgs {
     /// Demo mode [env: HOCBA_DEMO=1]
     #[arg(long)]
     demo: bool,
-    /// With --demo: seed the four demo schools and approve DIR/seal.cert.pem for them
+    /// With --demo: seed the four demo schools and approve each one's own seal,
+    /// DIR/seal-CODE.cert.pem, for it only (files of `hocba keys demo-pki`)
     #[arg(long, value_name = "DIR", requires = "demo")]
     demo_pki: Option<PathBuf>,
 }
@@ -364,7 +365,9 @@ struct Config {
     key: registry::RegistryKey,
     trust: pki::TrustStore,
     demo: bool,
-    demo_seal: Option<Vec<u8>>,
+    /// With `--demo-pki`: each demo school's code and the seal certificates (PEM) to
+    /// approve for it: its own only.
+    demo_seals: Option<Vec<(String, Vec<Vec<u8>>)>>,
 }
 
 impl Config {
@@ -403,15 +406,26 @@ impl Config {
                 Some("1" | "true") => true,
                 Some(other) => bail!("HOCBA_DEMO must be 1/true or 0/false, got {other:?}"),
             };
-        let demo_seal = match args.demo_pki {
+        let demo_seals = match args.demo_pki {
             Some(dir) => {
-                let path = dir.join("seal.cert.pem");
-                Some(std::fs::read(&path).with_context(|| {
-                    format!(
-                        "--demo-pki: reading {} (see `hocba keys demo-pki`)",
-                        path.display()
-                    )
-                })?)
+                let read = |name: String| {
+                    let path = dir.join(name);
+                    std::fs::read(&path).with_context(|| {
+                        format!(
+                            "--demo-pki: reading {} (write a fresh demo PKI with `hocba keys demo-pki`)",
+                            path.display()
+                        )
+                    })
+                };
+                Some(
+                    pki::DEMO_SCHOOLS
+                        .iter()
+                        .map(|school| {
+                            let own = read(format!("{}.cert.pem", school.file_stem))?;
+                            Ok((school.code.to_owned(), vec![own]))
+                        })
+                        .collect::<anyhow::Result<Vec<_>>>()?,
+                )
             }
             None => None,
         };
@@ -421,25 +435,42 @@ impl Config {
             key,
             trust,
             demo,
-            demo_seal,
+            demo_seals,
         })
     }
 }
 
+/// The schools of the demo data set, as the registry lists them.
+fn demo_school_entries() -> Vec<registry_server::SchoolEntry> {
+    demo::generate(demo::DEFAULT_SEED)
+        .schools
+        .into_iter()
+        .map(|s| registry_server::SchoolEntry {
+            code: s.code,
+            name: s.name,
+            level: s.level,
+            authority: s.supervisor,
+        })
+        .collect()
+}
+
 async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     let store = open(&config.db).await?;
-    if let Some(seal) = &config.demo_seal {
-        let schools: Vec<registry_server::SchoolEntry> = demo::generate(demo::DEFAULT_SEED)
-            .schools
-            .into_iter()
-            .map(|s| registry_server::SchoolEntry {
-                code: s.code,
-                name: s.name,
-                level: s.level,
-                authority: s.supervisor,
+    if let Some(seals) = &config.demo_seals {
+        let entries = demo_school_entries();
+        let schools = entries
+            .iter()
+            .map(|school| {
+                let seal = seals
+                    .iter()
+                    .find(|(code, _)| *code == school.code)
+                    .with_context(|| {
+                        format!("--demo-pki: no seal for demo school {}", school.code)
+                    })?;
+                Ok((school.clone(), seal.1.clone()))
             })
-            .collect();
-        let seeded = registry_server::seed_demo(&store, &schools, seal, now()?)
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let seeded = registry_server::seed_demo(&store, &schools, now()?)
             .await
             .context("seeding the demo schools")?;
         for (code, token) in seeded {
@@ -448,7 +479,7 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
                 None => println!("demo school {code}: already present (token unchanged)"),
             }
         }
-        let supervisors = registry_server::seed_demo_supervisors(&store, &schools, now()?)
+        let supervisors = registry_server::seed_demo_supervisors(&store, &entries, now()?)
             .await
             .context("seeding the demo supervisors")?;
         for (username, authority) in supervisors {
@@ -985,5 +1016,50 @@ mod tests {
         assert_eq!(c.db, "sqlite://a.db?mode=rwc");
         let key = registry::RegistryKey::from_pkcs8(&first).unwrap();
         assert_eq!(c.key.public_hex(), key.public_hex());
+    }
+
+    #[test]
+    fn demo_pki_gives_each_demo_school_its_own_seal() {
+        // The demo PKI names exactly the schools of the demo data set.
+        let entries = demo_school_entries();
+        let listed: Vec<(&str, &str)> =
+            pki::DEMO_SCHOOLS.iter().map(|s| (s.code, s.name)).collect();
+        let seeded: Vec<(&str, &str)> = entries
+            .iter()
+            .map(|s| (s.code.as_str(), s.name.as_str()))
+            .collect();
+        assert_eq!(listed, seeded);
+
+        let dir = tempfile::tempdir().unwrap();
+        let pki = pki::demo_pki(1_780_000_000).unwrap();
+        std::fs::write(dir.path().join("root.pem"), pki.root_pem()).unwrap();
+        let key = dir.path().join("registry.pk8");
+        let demo_args = || {
+            let mut a = args(Some("sqlite://a.db"));
+            a.key = Some(key.clone());
+            a.generate_key = true;
+            a.trust = Some(dir.path().join("root.pem"));
+            a.demo = true;
+            a.demo_pki = Some(dir.path().to_owned());
+            a
+        };
+        // A demo PKI of before the per-school seals: the missing file is named.
+        let files = pki.files().unwrap();
+        for f in files.iter().filter(|f| !f.name.starts_with("seal-")) {
+            std::fs::write(dir.path().join(&f.name), &f.contents).unwrap();
+        }
+        let e = Config::new(demo_args(), |_| None).err().unwrap();
+        assert!(format!("{e:#}").contains("seal-79000101.cert.pem"), "{e:#}");
+
+        for f in &files {
+            std::fs::write(dir.path().join(&f.name), &f.contents).unwrap();
+        }
+        let c = Config::new(demo_args(), |_| None).unwrap();
+        let seals = c.demo_seals.unwrap();
+        assert_eq!(seals.len(), 4);
+        for (code, pems) in seals {
+            let own = pki::pem::encode("CERTIFICATE", &pki.school_seal(&code).unwrap().cert_der);
+            assert_eq!(pems, [own.into_bytes()], "{code}");
+        }
     }
 }

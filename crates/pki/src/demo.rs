@@ -1,7 +1,8 @@
 //! A demonstration PKI for development, tests and demos: a root CA, an intermediate school
 //! CA, and signing certificates for the default signer chain (homeroom teacher → principal
-//! → school seal) plus one ECDSA principal. **Never use these keys for real records**: the
-//! private keys, including the CAs', are written next to the certificates.
+//! → school seal), one ECDSA principal and one seal per school of the demo data set
+//! ([`DEMO_SCHOOLS`]). **Never use these keys for real records**: the private keys,
+//! including the CAs', are written next to the certificates.
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
@@ -19,6 +20,48 @@ pub const DEMO_P12_PASSWORD: &str = "hocba-demo";
 
 /// Name of the demo school (organisation of the school CA, the staff and the seal).
 pub const DEMO_SCHOOL_NAME: &str = "Trường THPT Nguyễn Trãi (demo)";
+
+/// The schools of the demo data set (`demo::generate`), in seeding order: each gets its own
+/// seal certificate, [`DemoPki::school_seals`], whose subject O and CN are the school name.
+pub const DEMO_SCHOOLS: [DemoSchool; 4] = [
+    DemoSchool {
+        code: "79000101",
+        name: "Trường Tiểu học Nguyễn Bỉnh Khiêm",
+        file_stem: "seal-79000101",
+        description: "seal (dấu đơn vị) of school 79000101, Trường Tiểu học Nguyễn Bỉnh Khiêm, RSA-2048",
+    },
+    DemoSchool {
+        code: "79000202",
+        name: "Trường THCS Lê Quý Đôn",
+        file_stem: "seal-79000202",
+        description: "seal (dấu đơn vị) of school 79000202, Trường THCS Lê Quý Đôn, RSA-2048",
+    },
+    DemoSchool {
+        code: "79000303",
+        name: "Trường THPT Chu Văn An",
+        file_stem: "seal-79000303",
+        description: "seal (dấu đơn vị) of school 79000303, Trường THPT Chu Văn An, RSA-2048",
+    },
+    DemoSchool {
+        code: "79000404",
+        name: "Trung tâm GDNN-GDTX phường Chợ Quán",
+        file_stem: "seal-79000404",
+        description: "seal (dấu đơn vị) of school 79000404, Trung tâm GDNN-GDTX phường Chợ Quán, RSA-2048",
+    },
+];
+
+/// One school of the demo data set, as [`DEMO_SCHOOLS`] lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DemoSchool {
+    /// `MaTruong`.
+    pub code: &'static str,
+    /// Tên trường, the seal's subject O and CN.
+    pub name: &'static str,
+    /// File name stem of its seal: `seal-<code>`.
+    pub file_stem: &'static str,
+    /// One-line description of its seal for the README.
+    pub description: &'static str,
+}
 
 /// Common name of the demo root CA.
 pub const DEMO_ROOT_CN: &str = "Hocba Demo Root CA";
@@ -69,6 +112,9 @@ pub struct DemoPki {
     pub seal: DemoIdentity,
     /// A second principal with an ECDSA P-256 key.
     pub ecdsa: DemoIdentity,
+    /// One seal per school of [`DEMO_SCHOOLS`], in that order: subject O and CN = the
+    /// school's name, RSA-2048, issued like [`DemoPki::seal`].
+    pub school_seals: Vec<(DemoSchool, DemoIdentity)>,
 }
 
 /// One file of the demo PKI directory.
@@ -85,7 +131,8 @@ pub struct DemoFile {
 /// Generates a fresh demo PKI valid from one day before `now_unix`: the root for 10 years,
 /// the school CA for 8, the end-entity certificates for 5. End entities have keyUsage
 /// digitalSignature + nonRepudiation, extendedKeyUsage emailProtection, basicConstraints
-/// cA=false; Vietnamese names are NFC. Keys are random, so two calls differ.
+/// cA=false; Vietnamese names are NFC. Keys are random, so two calls differ. The per-school
+/// seals are generated last, so the other identities are made exactly as before them.
 ///
 /// # Errors
 /// [`DemoError::Time`] if `now_unix` cannot be represented; [`DemoError::Generate`] if key
@@ -112,6 +159,7 @@ pub fn demo_pki(now_unix: i64) -> Result<DemoPki, DemoError> {
     let leaf = |file_stem: &'static str,
                 role: &'static str,
                 description: &'static str,
+                org: &str,
                 cn: &str,
                 ou: Option<&str>,
                 key: KeyPair|
@@ -119,7 +167,7 @@ pub fn demo_pki(now_unix: i64) -> Result<DemoPki, DemoError> {
         let mut dn = DistinguishedName::new();
         dn.push(DnType::CountryName, "VN");
         dn.push(DnType::StateOrProvinceName, nfc("Hà Nội"));
-        dn.push(DnType::OrganizationName, school.clone());
+        dn.push(DnType::OrganizationName, nfc(org));
         if let Some(ou) = ou {
             dn.push(DnType::OrganizationalUnitName, nfc(ou));
         }
@@ -158,6 +206,7 @@ pub fn demo_pki(now_unix: i64) -> Result<DemoPki, DemoError> {
         "gvcn",
         "GVCN",
         "homeroom teacher (giáo viên chủ nhiệm) Nguyễn Thị Lan, RSA-2048",
+        &school,
         "Nguyễn Thị Lan",
         Some("Giáo viên chủ nhiệm"),
         rsa_key()?,
@@ -166,6 +215,7 @@ pub fn demo_pki(now_unix: i64) -> Result<DemoPki, DemoError> {
         "ht",
         "HT",
         "principal (hiệu trưởng) Trần Văn Minh, RSA-2048",
+        &school,
         "Trần Văn Minh",
         Some("Hiệu trưởng"),
         rsa_key()?,
@@ -175,6 +225,7 @@ pub fn demo_pki(now_unix: i64) -> Result<DemoPki, DemoError> {
         "DAU",
         "school seal (dấu đơn vị), subject O and CN = the school name, RSA-2048",
         &school,
+        &school,
         None,
         rsa_key()?,
     )?;
@@ -182,10 +233,26 @@ pub fn demo_pki(now_unix: i64) -> Result<DemoPki, DemoError> {
         "ecdsa",
         "HT",
         "second principal (hiệu trưởng) Lê Thị Hoa, ECDSA P-256",
+        &school,
         "Lê Thị Hoa",
         Some("Hiệu trưởng"),
         KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(gen_err)?,
     )?;
+    let school_seals = DEMO_SCHOOLS
+        .iter()
+        .map(|s| {
+            let id = leaf(
+                s.file_stem,
+                "DAU",
+                s.description,
+                s.name,
+                s.name,
+                None,
+                rsa_key()?,
+            )?;
+            Ok((*s, id))
+        })
+        .collect::<Result<Vec<_>, DemoError>>()?;
 
     Ok(DemoPki {
         root: DemoCa {
@@ -200,6 +267,7 @@ pub fn demo_pki(now_unix: i64) -> Result<DemoPki, DemoError> {
         ht,
         seal,
         ecdsa,
+        school_seals,
     })
 }
 
@@ -207,6 +275,14 @@ impl DemoPki {
     /// The four signing identities: GVCN, HT, seal, ECDSA principal.
     pub fn identities(&self) -> [&DemoIdentity; 4] {
         [&self.gvcn, &self.ht, &self.seal, &self.ecdsa]
+    }
+
+    /// The own seal of the demo school `code`, if it is one of [`DEMO_SCHOOLS`].
+    pub fn school_seal(&self, code: &str) -> Option<&DemoIdentity> {
+        self.school_seals
+            .iter()
+            .find(|(s, _)| s.code == code)
+            .map(|(_, id)| id)
     }
 
     /// The root certificate as PEM, usable as a trust bundle.
@@ -249,7 +325,8 @@ impl DemoPki {
             pem::encode("PRIVATE KEY", &self.school_ca.key_pkcs8_der).into_bytes(),
             "school CA private key (PKCS#8) - demo only".into(),
         );
-        for id in self.identities() {
+        let school_seals = self.school_seals.iter().map(|(_, id)| id);
+        for id in self.identities().into_iter().chain(school_seals) {
             let stem = id.file_stem;
             add(
                 format!("{stem}.key.pem"),
@@ -287,7 +364,9 @@ impl DemoPki {
              never add root.pem to a production trust store.\n\n\
              Chain: Hocba Demo Root CA -> Hocba Demo School CA -> end entities.\n\
              End entities: keyUsage digitalSignature + nonRepudiation, extendedKeyUsage\n\
-             emailProtection, valid 5 years from the day before generation.\n",
+             emailProtection, valid 5 years from the day before generation.\n\
+             seal-<MaTruong>.*: the own seal of each demo school (subject O and CN = its\n\
+             name), for `hocba serve --school-seal-p12 CODE=seal-CODE.p12`.\n",
         );
         readme.push_str(&format!(
             "PKCS#12 password of every .p12 file: {DEMO_P12_PASSWORD}\n\nFiles:\n"
@@ -373,4 +452,84 @@ fn nfc(s: &str) -> String {
 
 fn gen_err(e: rcgen::Error) -> DemoError {
     DemoError::Generate(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use x509_parser::prelude::{FromDer as _, X509Certificate};
+
+    use super::*;
+    use crate::TrustStore;
+
+    const NOW: i64 = 1_780_000_000;
+
+    fn subject_attr(cert: &X509Certificate<'_>, org: bool) -> String {
+        let values: Vec<&str> = if org {
+            cert.subject()
+                .iter_organization()
+                .map(|a| a.as_str().unwrap())
+                .collect()
+        } else {
+            cert.subject()
+                .iter_common_name()
+                .map(|a| a.as_str().unwrap())
+                .collect()
+        };
+        assert_eq!(values.len(), 1, "one value only: {values:?}");
+        values[0].to_owned()
+    }
+
+    #[test]
+    fn each_demo_school_has_its_own_seal_chaining_to_the_root() {
+        let demo = demo_pki(NOW).unwrap();
+        let store = TrustStore::from_pem_bundle(demo.root_pem().as_bytes()).unwrap();
+        let (_, shared) = X509Certificate::from_der(&demo.seal.cert_der).unwrap();
+        assert_eq!(demo.school_seals.len(), DEMO_SCHOOLS.len());
+        let mut fingerprints = std::collections::BTreeSet::new();
+        for school in DEMO_SCHOOLS {
+            let id = demo.school_seal(school.code).expect("a seal per school");
+            assert_eq!(id.file_stem, format!("seal-{}", school.code));
+            assert_eq!(id.role, "DAU");
+            assert_eq!(id.algorithm, SignatureAlgorithm::RsaSha256);
+
+            // Chains to the demo root through the school CA, valid five years.
+            let path = store.validate(&id.chain, NOW).unwrap();
+            assert_eq!(path.issuers.len(), 2, "{}", school.code);
+            assert_eq!(id.chain[1], demo.school_ca.cert_der);
+            fingerprints.insert(path.signer.sha256_fingerprint);
+
+            // Names its school, in NFC, as O and CN.
+            let (_, cert) = X509Certificate::from_der(&id.cert_der).unwrap();
+            let name = nfc(school.name);
+            assert_eq!(subject_attr(&cert, true), name);
+            assert_eq!(subject_attr(&cert, false), name);
+            assert!(unicode_normalization::is_nfc(&subject_attr(&cert, true)));
+            assert_ne!(name, DEMO_SCHOOL_NAME);
+
+            // The same key usage as the shared seal.
+            let ku = cert.key_usage().unwrap().unwrap().value;
+            assert!(ku.digital_signature() && ku.non_repudiation() && !ku.key_cert_sign());
+            assert_eq!(ku, shared.key_usage().unwrap().unwrap().value);
+            let eku = cert.extended_key_usage().unwrap().unwrap().value;
+            assert!(eku.email_protection);
+            assert!(!cert.is_ca());
+
+            // Its PKCS#12 opens with the demo password and signs.
+            let p12 = demo.pkcs12(id).unwrap();
+            crate::Pkcs12Signer::from_pkcs12(&p12, DEMO_P12_PASSWORD).unwrap();
+        }
+        assert_eq!(fingerprints.len(), DEMO_SCHOOLS.len(), "distinct seals");
+        assert!(demo.school_seal("79009999").is_none());
+
+        // Written beside the others, listed in the README.
+        let files = demo.files().unwrap();
+        let readme = String::from_utf8(files.last().unwrap().contents.clone()).unwrap();
+        for school in DEMO_SCHOOLS {
+            for ext in ["p12", "cert.pem", "chain.pem", "key.pem"] {
+                let name = format!("seal-{}.{ext}", school.code);
+                assert!(files.iter().any(|f| f.name == name), "missing {name}");
+                assert!(readme.contains(&name), "README lacks {name}");
+            }
+        }
+    }
 }

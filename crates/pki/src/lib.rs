@@ -8,8 +8,8 @@ mod software;
 mod trust;
 
 pub use demo::{
-    DEMO_P12_PASSWORD, DEMO_ROOT_CN, DEMO_SCHOOL_NAME, DemoCa, DemoFile, DemoIdentity, DemoPki,
-    demo_pki,
+    DEMO_P12_PASSWORD, DEMO_ROOT_CN, DEMO_SCHOOL_NAME, DEMO_SCHOOLS, DemoCa, DemoFile,
+    DemoIdentity, DemoPki, DemoSchool, demo_pki,
 };
 pub use error::{DemoError, KeyError, LoadError, ValidationError};
 pub use pkcs11::{Pkcs11Config, Pkcs11Signer};

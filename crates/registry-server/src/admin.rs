@@ -125,39 +125,53 @@ pub async fn approve_seal(
     })
 }
 
-/// Demo only: adds each school that is missing (returning its new token) and approves
-/// `seal_cert` for every school that has no approval of it yet. Running it twice adds
+/// Demo only: adds each school that is missing (returning its new token) and approves,
+/// for that school only, each seal certificate listed with it (PEM or DER, the first
+/// certificate of each counts) that has no live approval there yet. Running it twice adds
 /// nothing.
+///
+/// # Errors
+/// [`AdminError::Certificate`] if a seal is not a certificate; store errors.
 pub async fn seed_demo(
     store: &Store,
-    schools: &[SchoolEntry],
-    seal_cert: &[u8],
+    schools: &[(SchoolEntry, Vec<Vec<u8>>)],
     now: i64,
 ) -> Result<Vec<(String, Option<String>)>, AdminError> {
-    let ders = xmldsig::certificates_from_pem_or_der(seal_cert)
-        .map_err(|e| AdminError::Certificate(e.to_string()))?;
-    let der = ders
-        .first()
-        .ok_or_else(|| AdminError::Certificate("no certificate in the file".to_owned()))?;
-    let fingerprint = pki::CertInfo::from_der(der)
-        .map_err(AdminError::Certificate)?
-        .sha256_fingerprint
-        .to_ascii_lowercase();
+    // Every certificate is checked before anything is written.
+    let fingerprints = schools
+        .iter()
+        .map(|(_, seals)| seals.iter().map(|seal| seal_fingerprint(seal)).collect())
+        .collect::<Result<Vec<Vec<_>>, AdminError>>()?;
     let mut out = Vec::new();
-    for school in schools {
+    for ((school, seals), fingerprints) in schools.iter().zip(fingerprints) {
         let token = match store.registry_school(&school.code).await? {
             Some(_) => None,
             None => Some(add_school(store, school, now).await?),
         };
-        let approved = store
-            .seal_approvals(&school.code)
-            .await?
-            .iter()
-            .any(|a| a.fingerprint == fingerprint && a.withdrawn_at.is_none());
-        if !approved {
-            approve_seal(store, &school.code, seal_cert, "demo", now).await?;
+        for (seal_cert, fingerprint) in seals.iter().zip(fingerprints) {
+            let approved = store
+                .seal_approvals(&school.code)
+                .await?
+                .iter()
+                .any(|a| a.fingerprint == fingerprint && a.withdrawn_at.is_none());
+            if !approved {
+                approve_seal(store, &school.code, seal_cert, "demo", now).await?;
+            }
         }
         out.push((school.code.clone(), token));
     }
     Ok(out)
+}
+
+/// The lowercase SHA-256 fingerprint of the first certificate of `cert` (PEM or DER).
+fn seal_fingerprint(cert: &[u8]) -> Result<String, AdminError> {
+    let ders = xmldsig::certificates_from_pem_or_der(cert)
+        .map_err(|e| AdminError::Certificate(e.to_string()))?;
+    let der = ders
+        .first()
+        .ok_or_else(|| AdminError::Certificate("no certificate in the file".to_owned()))?;
+    Ok(pki::CertInfo::from_der(der)
+        .map_err(AdminError::Certificate)?
+        .sha256_fingerprint
+        .to_ascii_lowercase())
 }

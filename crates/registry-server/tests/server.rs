@@ -702,3 +702,6 @@ mod supervisor;
 
 #[path = "server/revocation_lookup.rs"]
 mod revocation_lookup;
+
+#[path = "server/demo_seed.rs"]
+mod demo_seed;

@@ -1,6 +1,6 @@
 // Story 13: the principal batch-signs 7A1 ("Ký hàng loạt") after a summary screen (count,
 // class, year, who is not signed and why), excluding one student; the clerk then applies
-// the school seal ("Đóng dấu số") configured on the server (--seal-p12).
+// the school's own seal ("Đóng dấu số") configured on the server (--school-seal-p12).
 //
 // Continues from 70-homeroom-sign (or signs as the homeroom teacher itself when run
 // alone). Leaves 7A1 sealed except the excluded student, who stays "GVCN đã ký"; the

@@ -186,6 +186,9 @@ export default [
       }
       const signers = stranger.locator('main h2:has-text("Chữ ký số") + table tr:has(td)');
       assert.equal(await signers.count(), 3, 'three signers: homeroom teacher, principal, seal');
+      // The seal is the school's own: its certificate names the THCS school.
+      const seal = (await signers.filter({ hasText: 'Dấu đơn vị' }).innerText()).trim();
+      assert.ok(seal.includes(SCHOOL.name), `the seal row names ${SCHOOL.name}: ${seal}`);
       const [d, m, y] = [facts.born.slice(8, 10), facts.born.slice(5, 7), facts.born.slice(0, 4)];
       for (const secret of [facts.personalId, facts.born, `${d}/${m}/${y}`, facts.studentCode, facts.name]) {
         assert.ok(!page5.includes(secret), `the verify page does not show ${secret}`);

@@ -339,7 +339,10 @@ impl Scenario {
             .expect("the token line")
             .trim()
             .to_owned();
-        let cert = self.dir.path().join("pki/seal.cert.pem");
+        let cert = self
+            .dir
+            .path()
+            .join(format!("pki/seal-{}.cert.pem", school.code));
         run_ok(&[
             "registry",
             "approve-seal",
@@ -543,7 +546,9 @@ async fn seal_school(
     let signer = |id: &pki::DemoIdentity| {
         SoftwareSigner::from_parts(&id.key_pkcs8_der, id.chain.clone()).unwrap()
     };
-    let signers = [signer(&pki.gvcn), signer(&pki.ht), signer(&pki.seal)];
+    // The school's own demo seal: the demo registry approves it for this school only.
+    let seal = pki.school_seal(code).expect("a demo school's own seal");
+    let signers = [signer(&pki.gvcn), signer(&pki.ht), signer(seal)];
     let roles = ["GVCN", "HT", "DAU"];
     let layout = school::records::layout();
     let year = demo::generate(demo::DEFAULT_SEED).year;
