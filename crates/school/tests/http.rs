@@ -1260,6 +1260,43 @@ async fn complete_year(app: &TestApp, s: &StudentCode) {
     complete_year_in(app, app.class_a1, s).await;
 }
 
+/// Class 6B1 (school B) complete and reviewed: the fixture's school B class lacks Ngữ văn
+/// and GDTC teachers (assigned here); its one student gets a personal ID and a full year.
+async fn reviewed_class_b(app: &TestApp) -> StudentCode {
+    let teacher = app
+        .store
+        .teacher_by_username("gv.toan.b")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    for code in ["NGU_VAN", "GDTC"] {
+        app.store
+            .assign_subject(&SubjectAssignment {
+                class: app.class_b1,
+                subject: subject(code),
+                teacher,
+            })
+            .await
+            .unwrap();
+    }
+    let s = app.store.class_members(app.class_b1).await.unwrap()[0]
+        .student
+        .code
+        .clone();
+    app.store
+        .set_personal_id(&s, Some(&personal_id(9)))
+        .await
+        .unwrap();
+    complete_year_in(app, app.class_b1, &s).await;
+    let b = app.login("gvcn.b1").await;
+    let r = app
+        .post(&b, &format!("/classes/{}/review", app.class_b1), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    s
+}
+
 /// [`complete_year`] for student `s` of `class`.
 async fn complete_year_in(app: &TestApp, class: ClassId, s: &StudentCode) {
     let k = key(class, s);

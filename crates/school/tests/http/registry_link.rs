@@ -125,43 +125,6 @@ fn sender(app: &TestApp, config: &school::Config) -> Sender {
     sender
 }
 
-/// Class 6B1 (school B) complete and reviewed: its one student gets a personal ID and a
-/// full year (Toán, Ngữ văn, GDTC, conduct).
-async fn reviewed_class_b(app: &TestApp) -> StudentCode {
-    let teacher = app
-        .store
-        .teacher_by_username("gv.toan.b")
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
-    for code in ["NGU_VAN", "GDTC"] {
-        app.store
-            .assign_subject(&SubjectAssignment {
-                class: app.class_b1,
-                subject: subject(code),
-                teacher,
-            })
-            .await
-            .unwrap();
-    }
-    let s = app.store.class_members(app.class_b1).await.unwrap()[0]
-        .student
-        .code
-        .clone();
-    app.store
-        .set_personal_id(&s, Some(&personal_id(9)))
-        .await
-        .unwrap();
-    complete_year_in(app, app.class_b1, &s).await;
-    let b = app.login("gvcn.b1").await;
-    let r = app
-        .post(&b, &format!("/classes/{}/review", app.class_b1), &[])
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    s
-}
-
 /// The school code each of `student`'s records arrived under at the registry.
 async fn arrived_under(reg: &Registry, student: &StudentCode) -> Vec<String> {
     reg.store

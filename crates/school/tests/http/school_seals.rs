@@ -49,42 +49,6 @@ fn last_signer_fingerprint(xml: &str) -> String {
     last.signer.sha256_fingerprint.to_ascii_lowercase()
 }
 
-/// Class 6B1 reviewed with its one student signable (the fixture's school B class lacks
-/// Ngữ văn and GDTC teachers: they are assigned here).
-async fn reviewed_class_b(app: &TestApp) {
-    let teacher = app
-        .store
-        .teacher_by_username("gv.toan.b")
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
-    for code in ["NGU_VAN", "GDTC"] {
-        app.store
-            .assign_subject(&SubjectAssignment {
-                class: app.class_b1,
-                subject: subject(code),
-                teacher,
-            })
-            .await
-            .unwrap();
-    }
-    let s = app.store.class_members(app.class_b1).await.unwrap()[0]
-        .student
-        .code
-        .clone();
-    app.store
-        .set_personal_id(&s, Some(&personal_id(9)))
-        .await
-        .unwrap();
-    complete_year_in(app, app.class_b1, &s).await;
-    let b = app.login("gvcn.b1").await;
-    let r = app
-        .post(&b, &format!("/classes/{}/review", app.class_b1), &[])
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-}
-
 /// GVCN and HT of `class` sign, so that its records wait for the seal.
 async fn awaiting_seal(app: &TestApp, class: ClassId, gvcn: &str, ht: &str) {
     let pki = test_pki();
