@@ -353,23 +353,30 @@ impl Store {
         }
         // The row that won is committed (PostgreSQL waited for it before doing nothing;
         // SQLite writers are serialised), so these reads see it.
-        if let Some(found) = self
-            .registry_record_by_digest(&record.student_code, &record.digest)
-            .await?
-        {
-            return Ok(Ingested::Duplicate(Box::new(found)));
-        }
-        match self
-            .registry_record(&record.student_code, &record.record_id)
-            .await?
-        {
-            Some(other) => Ok(Ingested::RecordIdTaken {
-                stored_digest: other.digest,
-            }),
+        match self.stored_instead(record).await? {
+            Some(outcome) => Ok(outcome),
             None => Err(Error::Conflict {
                 what: "registry record changed during insert".to_owned(),
             }),
         }
+    }
+
+    /// What stands in the way of storing `record` once the insert did nothing: the same
+    /// bytes stored already ([`Ingested::Duplicate`]) or its record id taken by other
+    /// bytes ([`Ingested::RecordIdTaken`]); `None` when neither.
+    async fn stored_instead(&self, record: &NewRegistryRecord) -> Result<Option<Ingested>> {
+        if let Some(found) = self
+            .registry_record_by_digest(&record.student_code, &record.digest)
+            .await?
+        {
+            return Ok(Some(Ingested::Duplicate(Box::new(found))));
+        }
+        Ok(self
+            .registry_record(&record.student_code, &record.record_id)
+            .await?
+            .map(|other| Ingested::RecordIdTaken {
+                stored_digest: other.digest,
+            }))
     }
 
     /// Stores many records at once, each only if its seal is approved ([`SealUse`]); on
@@ -460,19 +467,8 @@ impl Store {
         record: &NewRegistryRecord,
         seal: &SealUse,
     ) -> Result<BatchIngested> {
-        if let Some(found) = self
-            .registry_record_by_digest(&record.student_code, &record.digest)
-            .await?
-        {
-            return Ok(BatchIngested::Done(Ingested::Duplicate(Box::new(found))));
-        }
-        if let Some(other) = self
-            .registry_record(&record.student_code, &record.record_id)
-            .await?
-        {
-            return Ok(BatchIngested::Done(Ingested::RecordIdTaken {
-                stored_digest: other.digest,
-            }));
+        if let Some(outcome) = self.stored_instead(record).await? {
+            return Ok(BatchIngested::Done(outcome));
         }
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT COUNT(*) AS n FROM (SELECT $1 AS school_code, $2 AS seal_fingerprint, \
